@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Built-in readers (reader=echo|sink): a control thread of the primary that
+ * holds every queue of the unit open through the reader API, so that
+ * `dpdk-testpmd --vdev=net_bsdtap0,reader=echo` works with nothing else
+ * running. echo is a loopback cable (devq -> inq, zero copy); sink frees.
+ * Under load it polls; after a short idle spin it sleeps on the queues'
+ * wakeup fds (TAP_RWAIT), so an idle port burns no core.
+ */
+
+#include <cerrno>
+#include <cstdio>
+#include <new>
+
+#include <numa.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+
+#include "bsdtap_internal.h"
+#include "bsdtap_log.h"
+#include "bsdtap_reader_internal.h"
+
+namespace bsdtap {
+
+/* Frames moved per queue per round: the size of testpmd's default burst. */
+static constexpr uint16_t builtin_burst = 32;
+/* Empty rounds before sleeping: about 20-50 us of spinning, long enough to
+ * ride out the gap between two bursts of a loaded lcore without a syscall. */
+static constexpr unsigned idle_spins = 1024;
+/* Sleep bound: the stop request also wakes the thread; this is a backstop. */
+static constexpr int sleep_ms = 200;
+
+struct builtin {
+	unit *u = nullptr;
+	reader_kind kind = reader_kind::none;
+	int numa_node = -1;
+	int stop_fd = -1;
+	std::atomic<bool> stop{false};
+	pthread_t thread{};
+	uint16_t nb = 0;
+	rte_pmd_bsdtap_reader *r[BSDTAP_MAX_QUEUES] = {};
+};
+
+namespace {
+
+unsigned move_once(builtin *b) noexcept
+{
+	struct rte_mbuf *pkts[builtin_burst];
+	unsigned moved = 0;
+	for (uint16_t i = 0; i < b->nb; i++) {
+		uint16_t n = rte_pmd_bsdtap_recv_burst(b->r[i], pkts, builtin_burst);
+		if (n == 0)
+			continue;
+		moved += n;
+		if (b->kind == reader_kind::echo) {
+			uint16_t sent = rte_pmd_bsdtap_send_burst(b->r[i], pkts, n);
+			if (sent < n) {
+				/* The application is not draining its rx: the cable drops. */
+				rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+				b->u->q[i].imissed.add(n - sent);
+			}
+		} else {
+			rte_pktmbuf_free_bulk(pkts, n);
+		}
+	}
+	return moved;
+}
+
+void sleep_until_work(builtin *b) noexcept
+{
+	struct pollfd pfd[BSDTAP_MAX_QUEUES + 1];
+	for (uint16_t i = 0; i < b->nb; i++) {
+		if (reader_arm(b->r[i]))
+			return; /* a frame came in while arming */
+		pfd[i] = {reader_efd(b->r[i]), POLLIN, 0};
+	}
+	pfd[b->nb] = {b->stop_fd, POLLIN, 0};
+	poll(pfd, b->nb + 1u, sleep_ms);
+}
+
+uint32_t builtin_main(void *arg) noexcept
+{
+	auto *b = static_cast<builtin *>(arg);
+	/* Keep this thread's memory near the unit's rings. */
+	if (b->numa_node >= 0 && numa_available() >= 0)
+		numa_set_preferred(b->numa_node);
+	unsigned idle = 0;
+	while (!b->stop.load(std::memory_order_relaxed)) {
+		if (move_once(b) > 0) {
+			idle = 0;
+			continue;
+		}
+		if (++idle < idle_spins) {
+			rte_pause();
+			continue;
+		}
+		idle = 0;
+		sleep_until_work(b);
+	}
+	return 0;
+}
+
+void *builtin_thread(void *arg) noexcept
+{
+	builtin_main(arg);
+	return nullptr;
+}
+
+void close_all(builtin *b) noexcept
+{
+	for (uint16_t i = 0; i < b->nb; i++)
+		if (b->r[i] != nullptr)
+			reader_close(&b->r[i]);
+	if (b->stop_fd >= 0)
+		close(b->stop_fd);
+	delete b;
+}
+
+} // namespace
+
+builtin *builtin_start(unit *u, reader_kind kind) noexcept
+{
+	auto *b = new (std::nothrow) builtin();
+	if (b == nullptr)
+		return nullptr;
+	b->u = u;
+	b->kind = kind;
+	b->numa_node = u->q[0].devq != nullptr ? u->q[0].devq->memzone->socket_id : -1;
+	b->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (b->stop_fd < 0) {
+		close_all(b);
+		return nullptr;
+	}
+	for (uint16_t i = 0; i < u->nb_queues; i++) {
+		b->r[i] = reader_open(u->name, i, RTE_PMD_BSDTAP_O_NONBLOCK, true);
+		if (b->r[i] == nullptr) {
+			BSDTAP_LOG(ERR, "%s: built-in reader cannot open queue %u: %s", u->iface, i,
+				   rte_strerror(rte_errno));
+			close_all(b);
+			return nullptr;
+		}
+		b->nb = static_cast<uint16_t>(i + 1);
+	}
+	char name[RTE_MAX_THREAD_NAME_LEN];
+	/* Thread names hold 15 characters: "btap-" and the interface name cut to fit. */
+	snprintf(name, sizeof(name), "btap-%.10s", u->iface);
+	int ret = rte_ctrl_thread_create(&b->thread, name, nullptr, builtin_thread, b);
+	if (ret != 0) {
+		BSDTAP_LOG(ERR, "%s: cannot create reader thread: %s", u->iface, rte_strerror(ret));
+		close_all(b);
+		return nullptr;
+	}
+	return b;
+}
+
+void builtin_stop(builtin *b) noexcept
+{
+	b->stop.store(true);
+	uint64_t one = 1;
+	ssize_t n = write(b->stop_fd, &one, sizeof(one));
+	RTE_SET_USED(n);
+	pthread_join(b->thread, nullptr);
+	close_all(b);
+}
+
+} // namespace bsdtap

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Devargs: one strict handler per key. Empty values, trailing junk and
+ * out-of-range numbers are refused with a log line naming key and value. */
+
+#include "bsdtap_devargs.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include <rte_kvargs.h>
+
+#include "bsdtap_log.h"
+
+namespace bsdtap {
+
+namespace {
+
+const char *const valid_arguments[] = {
+	ETH_BSDTAP_IFACE_ARG,	ETH_BSDTAP_QUEUES_ARG, ETH_BSDTAP_RING_SIZE_ARG,
+	ETH_BSDTAP_MAC_ARG,	ETH_BSDTAP_READER_ARG, ETH_BSDTAP_TXFULL_ARG,
+	ETH_BSDTAP_MODE_ARG,	ETH_BSDTAP_UP_ON_OPEN_ARG, ETH_BSDTAP_USER_OPEN_ARG,
+	nullptr};
+
+/* The handler's own error, so that -ERANGE survives rte_kvargs_process's -1. */
+thread_local int handler_err;
+
+int bad(const char *key, const char *value, const char *why, int err) noexcept
+{
+	handler_err = err;
+	BSDTAP_LOG(ERR, "invalid devarg %s=%s: %s", key, value ? value : "", why);
+	return err;
+}
+
+/* Strict unsigned decimal in [lo, hi]. */
+int parse_uint(const char *key, const char *value, unsigned long lo, unsigned long hi,
+	       unsigned long *out) noexcept
+{
+	if (value == nullptr || *value == '\0')
+		return bad(key, value, "empty value", -EINVAL);
+	for (const char *p = value; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return bad(key, value, "not a decimal number", -EINVAL);
+	errno = 0;
+	char *end = nullptr;
+	unsigned long v = strtoul(value, &end, 10);
+	if (errno == ERANGE || v < lo || v > hi) {
+		BSDTAP_LOG(ERR, "invalid devarg %s=%s: out of range [%lu, %lu]", key, value, lo, hi);
+		handler_err = -ERANGE;
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_bool(const char *key, const char *value, bool *out) noexcept
+{
+	if (value != nullptr && strcmp(value, "0") == 0)
+		*out = false;
+	else if (value != nullptr && strcmp(value, "1") == 0)
+		*out = true;
+	else
+		return bad(key, value, "expected 0 or 1", -EINVAL);
+	return 0;
+}
+
+int h_iface(const char *key, const char *value, void *opaque) noexcept
+{
+	auto *a = static_cast<devargs *>(opaque);
+	if (value == nullptr || *value == '\0')
+		return bad(key, value, "empty value", -EINVAL);
+	if (strlen(value) >= sizeof(a->iface))
+		return bad(key, value, "longer than IFNAMSIZ-1", -ERANGE);
+	for (const char *p = value; *p != '\0'; p++) {
+		bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.';
+		if (!ok)
+			return bad(key, value, "only letters, digits, '_', '-' and '.' allowed",
+				   -EINVAL);
+	}
+	strcpy(a->iface, value);
+	return 0;
+}
+
+int h_queues(const char *key, const char *value, void *opaque) noexcept
+{
+	unsigned long v = 0;
+	int ret = parse_uint(key, value, 1, BSDTAP_MAX_QUEUES, &v);
+	if (ret == 0)
+		static_cast<devargs *>(opaque)->queues = static_cast<uint16_t>(v);
+	return ret;
+}
+
+int h_ring_size(const char *key, const char *value, void *opaque) noexcept
+{
+	unsigned long v = 0;
+	int ret = parse_uint(key, value, BSDTAP_RING_SIZE_MIN, BSDTAP_RING_SIZE_MAX, &v);
+	if (ret == 0)
+		static_cast<devargs *>(opaque)->ring_size = static_cast<uint32_t>(v);
+	return ret;
+}
+
+int h_mac(const char *key, const char *value, void *opaque) noexcept
+{
+	auto *a = static_cast<devargs *>(opaque);
+	if (value == nullptr || *value == '\0')
+		return bad(key, value, "empty value", -EINVAL);
+	/* Exactly xx:xx:xx:xx:xx:xx; rte_ether_unformat_addr also takes other forms. */
+	if (strlen(value) != 17)
+		return bad(key, value, "expected xx:xx:xx:xx:xx:xx", -EINVAL);
+	for (int i = 0; i < 17; i++) {
+		char c = value[i];
+		bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		if ((i % 3 == 2) ? c != ':' : !hex)
+			return bad(key, value, "expected xx:xx:xx:xx:xx:xx", -EINVAL);
+	}
+	if (rte_ether_unformat_addr(value, &a->mac) != 0)
+		return bad(key, value, "expected xx:xx:xx:xx:xx:xx", -EINVAL);
+	if (rte_is_multicast_ether_addr(&a->mac) || rte_is_zero_ether_addr(&a->mac))
+		return bad(key, value, "not a unicast address", -EINVAL);
+	a->has_mac = true;
+	return 0;
+}
+
+int h_reader(const char *key, const char *value, void *opaque) noexcept
+{
+	auto *a = static_cast<devargs *>(opaque);
+	if (value != nullptr && strcmp(value, "none") == 0)
+		a->reader = reader_kind::none;
+	else if (value != nullptr && strcmp(value, "echo") == 0)
+		a->reader = reader_kind::echo;
+	else if (value != nullptr && strcmp(value, "sink") == 0)
+		a->reader = reader_kind::sink;
+	else
+		return bad(key, value, "expected none, echo or sink", -EINVAL);
+	return 0;
+}
+
+int h_txfull(const char *key, const char *value, void *opaque) noexcept
+{
+	auto *a = static_cast<devargs *>(opaque);
+	if (value != nullptr && strcmp(value, "drop") == 0)
+		a->txfull = txfull_mode::drop;
+	else if (value != nullptr && strcmp(value, "backpressure") == 0)
+		a->txfull = txfull_mode::backpressure;
+	else
+		return bad(key, value, "expected drop or backpressure", -EINVAL);
+	return 0;
+}
+
+int h_mode(const char *key, const char *value, void *opaque) noexcept
+{
+	auto *a = static_cast<devargs *>(opaque);
+	if (value != nullptr && strcmp(value, "tap") == 0)
+		a->vmnet = false;
+	else if (value != nullptr && strcmp(value, "vmnet") == 0)
+		a->vmnet = true;
+	else
+		return bad(key, value, "expected tap or vmnet", -EINVAL);
+	return 0;
+}
+
+int h_up_on_open(const char *key, const char *value, void *opaque) noexcept
+{
+	return parse_bool(key, value, &static_cast<devargs *>(opaque)->up_on_open);
+}
+
+int h_user_open(const char *key, const char *value, void *opaque) noexcept
+{
+	return parse_bool(key, value, &static_cast<devargs *>(opaque)->user_open);
+}
+
+struct handler {
+	const char *key;
+	arg_handler_t fn;
+};
+
+const handler handlers[] = {
+	{ETH_BSDTAP_IFACE_ARG, h_iface},	   {ETH_BSDTAP_QUEUES_ARG, h_queues},
+	{ETH_BSDTAP_RING_SIZE_ARG, h_ring_size}, {ETH_BSDTAP_MAC_ARG, h_mac},
+	{ETH_BSDTAP_READER_ARG, h_reader},	   {ETH_BSDTAP_TXFULL_ARG, h_txfull},
+	{ETH_BSDTAP_MODE_ARG, h_mode},	   {ETH_BSDTAP_UP_ON_OPEN_ARG, h_up_on_open},
+	{ETH_BSDTAP_USER_OPEN_ARG, h_user_open},
+};
+
+} // namespace
+
+devargs devargs_defaults() noexcept
+{
+	devargs a{};
+	a.queues = 1;
+	a.ring_size = BSDTAP_RING_SIZE_DEFAULT;
+	a.reader = reader_kind::none;
+	a.txfull = txfull_mode::drop;
+	return a;
+}
+
+const char *reader_kind_name(reader_kind k) noexcept
+{
+	switch (k) {
+	case reader_kind::echo:
+		return "echo";
+	case reader_kind::sink:
+		return "sink";
+	default:
+		return "none";
+	}
+}
+
+int devargs_parse(const char *args, devargs *out) noexcept
+{
+	*out = devargs_defaults();
+	if (args == nullptr || *args == '\0')
+		return 0;
+	struct rte_kvargs *kv = rte_kvargs_parse(args, valid_arguments);
+	if (kv == nullptr) {
+		BSDTAP_LOG(ERR, "cannot parse devargs \"%s\" (unknown key or bad syntax); keys: "
+				"iface queues ring_size mac reader txfull mode up_on_open user_open",
+			   args);
+		return -EINVAL;
+	}
+	int ret = 0;
+	for (const handler &h : handlers) {
+		unsigned int n = rte_kvargs_count(kv, h.key);
+		if (n > 1) {
+			BSDTAP_LOG(ERR, "devarg %s given %u times", h.key, n);
+			ret = -EINVAL;
+			break;
+		}
+		/* A key given without '=' arrives with a NULL value; the handler refuses it. */
+		handler_err = -EINVAL;
+		if (n == 1 && rte_kvargs_process(kv, h.key, h.fn, out) != 0) {
+			ret = handler_err;
+			break;
+		}
+	}
+	rte_kvargs_free(kv);
+	return ret;
+}
+
+} // namespace bsdtap

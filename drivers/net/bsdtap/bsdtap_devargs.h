@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef BSDTAP_DEVARGS_H
+#define BSDTAP_DEVARGS_H
+
+#include <cstdint>
+
+#include <net/if.h>
+#include <rte_ether.h>
+
+/* Devarg keys; the list in RTE_PMD_REGISTER_PARAM_STRING and the guide match these. */
+#define ETH_BSDTAP_IFACE_ARG "iface"
+#define ETH_BSDTAP_QUEUES_ARG "queues"
+#define ETH_BSDTAP_RING_SIZE_ARG "ring_size"
+#define ETH_BSDTAP_MAC_ARG "mac"
+#define ETH_BSDTAP_READER_ARG "reader"
+#define ETH_BSDTAP_TXFULL_ARG "txfull"
+#define ETH_BSDTAP_MODE_ARG "mode"
+#define ETH_BSDTAP_UP_ON_OPEN_ARG "up_on_open"
+#define ETH_BSDTAP_USER_OPEN_ARG "user_open"
+
+/* Queue pairs per unit. 16 covers every lcore layout of a 2x8-core box; raise with care:
+ * each pair costs two rings and a cache-line-aligned queue block in shared memory. */
+#define BSDTAP_MAX_QUEUES 16
+/* devq/inq depth bounds (frames). 50 was classic BSD's ifqmaxlen, 250 later DragonFly's;
+ * 1024 lets a 32-frame burst loop run without drops when the reader lags by a few bursts. */
+#define BSDTAP_RING_SIZE_MIN 1
+#define BSDTAP_RING_SIZE_MAX 65536
+#define BSDTAP_RING_SIZE_DEFAULT 1024
+
+namespace bsdtap {
+
+enum class reader_kind : uint8_t { none, echo, sink };
+enum class txfull_mode : uint8_t { drop, backpressure };
+
+struct devargs {
+	char iface[IFNAMSIZ];
+	uint16_t queues;
+	uint32_t ring_size;
+	bool has_mac;
+	struct rte_ether_addr mac;
+	reader_kind reader;
+	txfull_mode txfull;
+	bool vmnet;
+	bool up_on_open;
+	bool user_open;
+};
+
+/* Defaults for a unit; iface stays empty (filled in as tap<unit>). */
+devargs devargs_defaults() noexcept;
+
+/* Parse a vdev argument string strictly. Returns 0, -EINVAL or -ERANGE; on
+ * error a log line names the key and the value. */
+int devargs_parse(const char *args, devargs *out) noexcept;
+
+const char *reader_kind_name(reader_kind k) noexcept;
+
+} // namespace bsdtap
+
+#endif

@@ -1,0 +1,761 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_bsdtap: ethdev ops, probe and remove. The application's side of the
+ * unit (the original's ifnet half): tapifinit/tapifstop are dev_start and
+ * dev_stop, the tap's creation is probe, MOD_UNLOAD's EBUSY is remove.
+ */
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <new>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <bus_vdev_driver.h>
+#include <ethdev_driver.h>
+#include <ethdev_vdev.h>
+#include <rte_alarm.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_version.h>
+
+#include "bsdtap_internal.h"
+#include "bsdtap_log.h"
+#include "bsdtap_registry.h"
+
+RTE_LOG_REGISTER(bsdtap_logtype, pmd.net.bsdtap, NOTICE);
+
+namespace bsdtap {
+
+namespace {
+
+/* What an ethdev port holds: a reference to its unit, plus the built-in
+ * reader that only the primary runs. dev_private is shared memory, so only
+ * a pointer to the process-local builtin lives here. */
+struct pmd_internals {
+	unit *u;
+	builtin *reader;
+};
+
+pmd_internals *internals_of(struct rte_eth_dev *dev) noexcept
+{
+	return static_cast<pmd_internals *>(dev->data->dev_private);
+}
+
+/* MTU bounds: a frame of TAPMRU bytes is the largest a reader may write. */
+constexpr uint16_t max_mtu = RTE_PMD_BSDTAP_MRU - RTE_ETHER_HDR_LEN;
+/* Link speed reported until a reader sets a baudrate (TAPSIFINFO). */
+constexpr uint64_t default_baudrate = 10ULL * 1000 * 1000 * 1000;
+
+const struct rte_eth_link link_template = {
+	.link_speed = RTE_ETH_SPEED_NUM_10G,
+	.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+	.link_autoneg = RTE_ETH_LINK_FIXED,
+	.link_status = RTE_ETH_LINK_DOWN,
+};
+
+void fill_link(const unit *u, struct rte_eth_link *link) noexcept
+{
+	*link = link_template;
+	uint64_t mbps = u->baudrate.load(std::memory_order_relaxed) / 1000000;
+	link->link_speed = mbps > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(mbps);
+	link->link_status = unit_link_should_be_up(u) ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+}
+
+/* Runs on EAL's interrupt thread, so an LSC callback never runs on a
+ * reader's thread or under a reader's call. */
+void lsc_alarm(void *arg) noexcept
+{
+	auto port = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(arg));
+	if (!rte_eth_dev_is_valid_port(port))
+		return;
+	struct rte_eth_dev *dev = &rte_eth_devices[port];
+	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return;
+	struct rte_eth_link link;
+	fill_link(u, &link);
+	uint32_t want = link.link_status;
+	if (u->link_up.exchange(want) == want)
+		return;
+	rte_eth_linkstatus_set(dev, &link);
+	BSDTAP_LOG(INFO, "%s: link %s", u->iface, want ? "up" : "down");
+	rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, nullptr);
+}
+
+/* ------------------------------------------------------------------ ops */
+
+int eth_dev_configure(struct rte_eth_dev *dev) noexcept
+{
+	unit *u = unit_of(dev);
+	if (dev->data->nb_rx_queues > u->nb_queues || dev->data->nb_tx_queues > u->nb_queues) {
+		BSDTAP_LOG(ERR, "%s: %u rx / %u tx queues asked, unit has %u (devarg queues)",
+			   u->iface, dev->data->nb_rx_queues, dev->data->nb_tx_queues, u->nb_queues);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int eth_dev_start(struct rte_eth_dev *dev) noexcept
+{
+	unit *u = unit_of(dev);
+	/* tapifinit: drain what a stopped unit held, then run. */
+	for (uint16_t i = 0; i < u->nb_queues; i++)
+		unit_purge_devq(&u->q[i]);
+	dev->tx_pkt_burst = u->args.txfull == txfull_mode::backpressure ? eth_bsdtap_tx_backpressure
+									 : eth_bsdtap_tx_drop;
+	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
+		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
+		dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
+	u->uflags.fetch_or(UF_STARTED);
+	dev->data->dev_started = 1;
+	struct rte_eth_link link;
+	fill_link(u, &link);
+	rte_eth_linkstatus_set(dev, &link);
+	unit_link_changed(u);
+	return 0;
+}
+
+int eth_dev_stop(struct rte_eth_dev *dev) noexcept
+{
+	unit *u = unit_of(dev);
+	/* tapifstop: drain the devq; readers see no more frames. The inq is
+	 * drained too: a restarted port does not receive stale frames. */
+	u->uflags.fetch_and(~UF_STARTED);
+	for (uint16_t i = 0; i < u->nb_queues; i++) {
+		unit_purge_devq(&u->q[i]);
+		unit_purge_inq(&u->q[i]);
+	}
+	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
+		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
+	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
+		dev->data->tx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
+	dev->data->dev_started = 0;
+	struct rte_eth_link link;
+	fill_link(u, &link);
+	rte_eth_linkstatus_set(dev, &link);
+	unit_link_changed(u);
+	return 0;
+}
+
+int eth_dev_close(struct rte_eth_dev *dev) noexcept
+{
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	pmd_internals *pi = internals_of(dev);
+	unit *u = pi->u;
+	if (u == nullptr)
+		return 0;
+	BSDTAP_LOG(INFO, "%s: closing port %u", u->iface, dev->data->port_id);
+	if (pi->reader != nullptr) {
+		builtin_stop(pi->reader);
+		pi->reader = nullptr;
+	}
+	/* Readers still holding the unit get EHOSTDOWN from now on and are
+	 * woken; the unit's memory stays until the last of them closes (C44). */
+	u->uflags.fetch_or(UF_GONE);
+	u->uflags.fetch_and(~UF_STARTED);
+	for (uint16_t i = 0; i < u->nb_queues; i++) {
+		queue_wake(&u->q[i]);
+		unit_purge_devq(&u->q[i]);
+		unit_purge_inq(&u->q[i]);
+		u->q[i].mp = nullptr;
+	}
+	rte_eal_alarm_cancel(lsc_alarm, reinterpret_cast<void *>(uintptr_t{dev->data->port_id}));
+	registry_remove(u);
+	pi->u = nullptr;
+	unit_put(u);
+	return 0;
+}
+
+int eth_link_update(struct rte_eth_dev *dev, int wait_to_complete) noexcept
+{
+	RTE_SET_USED(wait_to_complete);
+	struct rte_eth_link link;
+	fill_link(unit_of(dev), &link);
+	return rte_eth_linkstatus_set(dev, &link);
+}
+
+int eth_promiscuous_enable(struct rte_eth_dev *dev) noexcept
+{
+	unit_of(dev)->uflags.fetch_or(UF_PROMISC);
+	return 0;
+}
+
+int eth_promiscuous_disable(struct rte_eth_dev *dev) noexcept
+{
+	unit_of(dev)->uflags.fetch_and(~UF_PROMISC);
+	return 0;
+}
+
+int eth_allmulticast_enable(struct rte_eth_dev *dev) noexcept
+{
+	unit_of(dev)->uflags.fetch_or(UF_ALLMULTI);
+	return 0;
+}
+
+int eth_allmulticast_disable(struct rte_eth_dev *dev) noexcept
+{
+	unit_of(dev)->uflags.fetch_and(~UF_ALLMULTI);
+	return 0;
+}
+
+int eth_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *addr) noexcept
+{
+	if (addr == nullptr || !rte_is_valid_assigned_ether_addr(addr))
+		return -EINVAL;
+	rte_ether_addr_copy(addr, &unit_of(dev)->mac);
+	return 0;
+}
+
+/* A tap has no multicast filter: every list is accepted (C40). */
+int eth_set_mc_addr_list(struct rte_eth_dev *dev, struct rte_ether_addr *list,
+			 uint32_t nb) noexcept
+{
+	RTE_SET_USED(dev);
+	RTE_SET_USED(list);
+	RTE_SET_USED(nb);
+	return 0;
+}
+
+int eth_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st) noexcept
+{
+	unit *u = unit_of(dev);
+	for (uint16_t i = 0; i < u->nb_queues; i++) {
+		const queue &q = u->q[i];
+		uint64_t ip = q.ipackets.get() - q.base_ipackets;
+		uint64_t ib = q.ibytes.get() - q.base_ibytes;
+		uint64_t op = q.opackets.get() - q.base_opackets;
+		uint64_t ob = q.obytes.get() - q.base_obytes;
+		uint64_t oe = q.oerrors.get() - q.base_oerrors;
+		uint64_t ie = q.ierrors.get() - q.base_ierrors;
+		st->ipackets += ip;
+		st->ibytes += ib;
+		st->opackets += op;
+		st->obytes += ob;
+		st->oerrors += oe;
+		st->ierrors += ie;
+		st->imissed += q.imissed.get() - q.base_imissed;
+		st->rx_nombuf += q.rx_nombuf.get() - q.base_rx_nombuf;
+		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			st->q_ipackets[i] = ip;
+			st->q_ibytes[i] = ib;
+			st->q_opackets[i] = op;
+			st->q_obytes[i] = ob;
+			st->q_errors[i] = ie;
+		}
+	}
+	return 0;
+}
+
+/* Counters have one writer each (a burst lcore or the reader), so reset
+ * snapshots them instead of writing zero under the writer. */
+int eth_stats_reset(struct rte_eth_dev *dev) noexcept
+{
+	unit *u = unit_of(dev);
+	for (uint16_t i = 0; i < u->nb_queues; i++) {
+		queue &q = u->q[i];
+		q.base_ipackets = q.ipackets.get();
+		q.base_ibytes = q.ibytes.get();
+		q.base_opackets = q.opackets.get();
+		q.base_obytes = q.obytes.get();
+		q.base_oerrors = q.oerrors.get();
+		q.base_ierrors = q.ierrors.get();
+		q.base_imissed = q.imissed.get();
+		q.base_rx_nombuf = q.rx_nombuf.get();
+	}
+	return 0;
+}
+
+/* Driver-specific xstats, totals over the unit's queues. */
+struct xstat_def {
+	const char *name;
+	counter queue::*value;
+	uint64_t queue::*base;
+};
+
+const xstat_def xstat_defs[] = {
+	{"tx_no_reader_packets", &queue::tx_noreader, &queue::base_tx_noreader},
+	{"tx_no_reader_bytes", &queue::tx_noreader_bytes, &queue::base_tx_noreader_bytes},
+	{"tx_devq_full_errors", &queue::oerrors, &queue::base_oerrors},
+	{"tx_reader_wakeups", &queue::wakeups, &queue::base_wakeups},
+	{"tx_sigio_sent", &queue::sigio, &queue::base_sigio},
+	{"rx_runt_errors", &queue::ierrors, &queue::base_ierrors},
+	{"rx_inq_full_drops", &queue::imissed, &queue::base_imissed},
+	{"reader_truncated_frames", &queue::truncated, &queue::base_truncated},
+};
+constexpr unsigned nb_xstats = RTE_DIM(xstat_defs);
+
+int eth_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned n) noexcept
+{
+	if (xs == nullptr || n < nb_xstats)
+		return nb_xstats;
+	unit *u = unit_of(dev);
+	for (unsigned k = 0; k < nb_xstats; k++) {
+		uint64_t sum = 0;
+		for (uint16_t i = 0; i < u->nb_queues; i++)
+			sum += (u->q[i].*xstat_defs[k].value).get() - u->q[i].*xstat_defs[k].base;
+		xs[k].id = k;
+		xs[k].value = sum;
+	}
+	return nb_xstats;
+}
+
+int eth_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
+			 unsigned n) noexcept
+{
+	RTE_SET_USED(dev);
+	if (names == nullptr || n < nb_xstats)
+		return nb_xstats;
+	for (unsigned k = 0; k < nb_xstats; k++)
+		snprintf(names[k].name, sizeof(names[k].name), "%s", xstat_defs[k].name);
+	return nb_xstats;
+}
+
+int eth_xstats_reset(struct rte_eth_dev *dev) noexcept
+{
+	unit *u = unit_of(dev);
+	for (uint16_t i = 0; i < u->nb_queues; i++)
+		for (const xstat_def &d : xstat_defs)
+			u->q[i].*d.base = (u->q[i].*d.value).get();
+	return eth_stats_reset(dev);
+}
+
+int eth_dev_info(struct rte_eth_dev *dev, struct rte_eth_dev_info *info) noexcept
+{
+	unit *u = unit_of(dev);
+	info->max_mac_addrs = 1;
+	info->max_rx_pktlen = RTE_PMD_BSDTAP_MRU;
+	info->max_rx_queues = u->nb_queues;
+	info->max_tx_queues = u->nb_queues;
+	info->min_rx_bufsize = 0;
+	info->min_mtu = RTE_ETHER_MIN_MTU;
+	info->max_mtu = max_mtu;
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	info->rx_queue_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
+	info->tx_queue_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
+	info->default_rxportconf.ring_size = static_cast<uint16_t>(
+		u->args.ring_size > UINT16_MAX ? UINT16_MAX : u->args.ring_size);
+	info->default_txportconf.ring_size = info->default_rxportconf.ring_size;
+	info->default_rxportconf.nb_queues = 1;
+	info->default_txportconf.nb_queues = 1;
+	return 0;
+}
+
+int eth_mtu_set(struct rte_eth_dev *dev, uint16_t mtu) noexcept
+{
+	/* ethdev checked [min_mtu, max_mtu]; a direct caller may not have. */
+	if (mtu < RTE_ETHER_MIN_MTU || mtu > max_mtu) {
+		BSDTAP_LOG(ERR, "%s: MTU %u outside [%u, %u]", unit_of(dev)->iface, mtu,
+			   RTE_ETHER_MIN_MTU, max_mtu);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int eth_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc, unsigned socket,
+		       const struct rte_eth_rxconf *conf, struct rte_mempool *mp) noexcept
+{
+	RTE_SET_USED(nb_desc);
+	RTE_SET_USED(socket);
+	RTE_SET_USED(conf);
+	unit *u = unit_of(dev);
+	if (qid >= u->nb_queues || mp == nullptr)
+		return -EINVAL;
+	/* A reader's write() copies into this pool's mbufs: refuse a pool whose
+	 * mbufs cannot hold a minimum Ethernet frame after the headroom. */
+	uint16_t room = rte_pktmbuf_data_room_size(mp);
+	if (room < RTE_PKTMBUF_HEADROOM + RTE_ETHER_MIN_LEN) {
+		BSDTAP_LOG(ERR, "%s: rx queue %u: mempool %s data room %u < headroom %u + %u",
+			   u->iface, qid, mp->name, room, RTE_PKTMBUF_HEADROOM, RTE_ETHER_MIN_LEN);
+		return -EINVAL;
+	}
+	u->q[qid].mp = mp;
+	dev->data->rx_queues[qid] = &u->q[qid];
+	return 0;
+}
+
+int eth_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc, unsigned socket,
+		       const struct rte_eth_txconf *conf) noexcept
+{
+	RTE_SET_USED(nb_desc);
+	RTE_SET_USED(socket);
+	RTE_SET_USED(conf);
+	unit *u = unit_of(dev);
+	if (qid >= u->nb_queues)
+		return -EINVAL;
+	dev->data->tx_queues[qid] = &u->q[qid];
+	return 0;
+}
+
+void eth_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid) noexcept
+{
+	unit *u = unit_of(dev);
+	if (u == nullptr || qid >= u->nb_queues)
+		return;
+	unit_purge_inq(&u->q[qid]);
+	u->q[qid].mp = nullptr;
+	dev->data->rx_queues[qid] = nullptr;
+}
+
+void eth_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid) noexcept
+{
+	if (qid < dev->data->nb_tx_queues)
+		dev->data->tx_queues[qid] = nullptr;
+}
+
+void eth_rxq_info(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_rxq_info *qi) noexcept
+{
+	unit *u = unit_of(dev);
+	qi->mp = u->q[qid].mp;
+	qi->scattered_rx = 1;
+	qi->nb_desc = static_cast<uint16_t>(u->args.ring_size > UINT16_MAX ? UINT16_MAX
+									  : u->args.ring_size);
+	qi->queue_state = dev->data->rx_queue_state[qid];
+}
+
+void eth_txq_info(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_txq_info *qi) noexcept
+{
+	unit *u = unit_of(dev);
+	qi->nb_desc = static_cast<uint16_t>(u->args.ring_size > UINT16_MAX ? UINT16_MAX
+									  : u->args.ring_size);
+	qi->queue_state = dev->data->tx_queue_state[qid];
+}
+
+/* Declaration order of struct eth_dev_ops (C++20 designated initializers). */
+const struct eth_dev_ops ops = {
+	.dev_configure = eth_dev_configure,
+	.dev_start = eth_dev_start,
+	.dev_stop = eth_dev_stop,
+	.dev_close = eth_dev_close,
+	.link_update = eth_link_update,
+	.promiscuous_enable = eth_promiscuous_enable,
+	.promiscuous_disable = eth_promiscuous_disable,
+	.allmulticast_enable = eth_allmulticast_enable,
+	.allmulticast_disable = eth_allmulticast_disable,
+	.mac_addr_set = eth_mac_addr_set,
+	.set_mc_addr_list = eth_set_mc_addr_list,
+	.mtu_set = eth_mtu_set,
+	.stats_get = eth_stats_get,
+	.stats_reset = eth_stats_reset,
+	.xstats_get = eth_xstats_get,
+	.xstats_reset = eth_xstats_reset,
+	.xstats_get_names = eth_xstats_get_names,
+	.dev_infos_get = eth_dev_info,
+	.rxq_info_get = eth_rxq_info,
+	.txq_info_get = eth_txq_info,
+	.rx_queue_setup = eth_rx_queue_setup,
+	.rx_queue_release = eth_rx_queue_release,
+	.tx_queue_setup = eth_tx_queue_setup,
+	.tx_queue_release = eth_tx_queue_release,
+};
+
+/* ---------------------------------------------------------------- probe */
+
+/* Unit number: the decimal suffix of the vdev name (net_bsdtap12 -> 12). */
+bool unit_number(const char *name, uint32_t *out) noexcept
+{
+	size_t len = strlen(name), i = len;
+	while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9')
+		i--;
+	if (i == len || len - i > 6)
+		return false;
+	*out = static_cast<uint32_t>(strtoul(name + i, nullptr, 10));
+	return true;
+}
+
+/* C01: 00:bd, three bytes of a clock, the unit number's low byte. */
+void fake_mac(uint32_t unit_no, struct rte_ether_addr *mac) noexcept
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t ticks = static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+	mac->addr_bytes[0] = 0x00;
+	mac->addr_bytes[1] = 0xbd;
+	mac->addr_bytes[2] = static_cast<uint8_t>(ticks);
+	mac->addr_bytes[3] = static_cast<uint8_t>(ticks >> 8);
+	mac->addr_bytes[4] = static_cast<uint8_t>(ticks >> 16);
+	mac->addr_bytes[5] = static_cast<uint8_t>(unit_no);
+}
+
+/* Frees a unit that probe could not finish. */
+void unit_destroy(unit *u) noexcept
+{
+	for (queue &q : u->q) {
+		unit_purge_devq(&q);
+		unit_purge_inq(&q);
+		rte_ring_free(q.devq);
+		rte_ring_free(q.inq);
+		if (q.efd >= 0)
+			close(q.efd);
+		q.~queue();
+	}
+	u->~unit();
+	rte_free(u);
+}
+
+unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int socket) noexcept
+{
+	void *mem = rte_zmalloc_socket("bsdtap_unit", sizeof(unit), RTE_CACHE_LINE_SIZE, socket);
+	if (mem == nullptr)
+		return nullptr;
+	unit *u = new (mem) unit();
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	memcpy(u->iface, args.iface, sizeof(u->iface));
+	u->unit_no = unit_no;
+	u->nb_queues = args.queues;
+	u->uid = geteuid();
+	u->args = args;
+	u->baudrate.store(default_baudrate);
+	if (args.vmnet)
+		u->uflags.fetch_or(UF_VMNET);
+	if (args.has_mac)
+		u->mac = args.mac;
+	else
+		fake_mac(unit_no, &u->mac);
+	for (uint16_t i = 0; i < BSDTAP_MAX_QUEUES; i++)
+		u->q[i].qid = i;
+	/* Ring names are system-wide: make them unique per unit and queue. */
+	static std::atomic<uint32_t> serial{0};
+	uint32_t id = serial.fetch_add(1);
+	for (uint16_t i = 0; i < u->nb_queues; i++) {
+		queue &q = u->q[i];
+		char rn[RTE_RING_NAMESIZE];
+		/* The devq's consumer is the reader, and control purges it on stop
+		 * and close: dequeues are multi-consumer-safe (the mc_ calls), the
+		 * producer is one tx lcore. The inq is strictly SP/SC. */
+		snprintf(rn, sizeof(rn), "bsdtap%" PRIu32 "_%" PRIu32 "_d%u", getpid() % 100000, id, i);
+		q.devq = rte_ring_create(rn, args.ring_size, socket, RING_F_SP_ENQ | RING_F_EXACT_SZ);
+		snprintf(rn, sizeof(rn), "bsdtap%" PRIu32 "_%" PRIu32 "_i%u", getpid() % 100000, id, i);
+		q.inq = rte_ring_create(rn, args.ring_size, socket,
+					RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+		q.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (q.devq == nullptr || q.inq == nullptr || q.efd < 0) {
+			BSDTAP_LOG(ERR, "%s: queue %u: cannot create rings or eventfd: %s", name, i,
+				   rte_strerror(q.efd < 0 ? errno : rte_errno));
+			unit_destroy(u);
+			return nullptr;
+		}
+		if (args.vmnet)
+			q.flags.fetch_or(QF_VMNET);
+	}
+	return u;
+}
+
+int probe_secondary(struct rte_vdev_device *vdev, const char *name) noexcept
+{
+	struct rte_eth_dev *dev = rte_eth_dev_attach_secondary(name);
+	if (dev == nullptr) {
+		BSDTAP_LOG(ERR, "%s: not found in the primary process", name);
+		return -ENODEV;
+	}
+	dev->dev_ops = &ops;
+	dev->device = &vdev->device;
+	dev->rx_pkt_burst = eth_bsdtap_rx;
+	unit *u = unit_of(dev);
+	dev->tx_pkt_burst = (u != nullptr && u->args.txfull == txfull_mode::backpressure)
+				    ? eth_bsdtap_tx_backpressure
+				    : eth_bsdtap_tx_drop;
+	rte_eth_dev_probing_finish(dev);
+	return 0;
+}
+
+int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
+{
+	const char *name = rte_vdev_device_name(vdev);
+	const char *params = rte_vdev_device_args(vdev);
+
+	if (rte_eal_process_type() == RTE_PROC_SECONDARY)
+		return probe_secondary(vdev, name);
+
+	devargs args;
+	int ret = devargs_parse(params, &args);
+	if (ret < 0) {
+		BSDTAP_LOG(ERR, "%s: bad devargs, no port created", name);
+		return ret;
+	}
+	uint32_t unit_no;
+	if (!unit_number(name, &unit_no)) {
+		BSDTAP_LOG(ERR, "%s: the device name must end in a unit number (net_bsdtap0)",
+			   name);
+		return -EINVAL;
+	}
+	if (args.iface[0] == '\0')
+		snprintf(args.iface, sizeof(args.iface), "tap%" PRIu32, unit_no);
+
+	int socket = vdev->device.numa_node;
+	if (socket < 0)
+		socket = static_cast<int>(rte_socket_id());
+
+	std::unique_lock<std::mutex> reg = registry_lock();
+	if (registry_find_locked(args.iface) != nullptr) {
+		BSDTAP_LOG(ERR, "%s: interface name %s already in use", name, args.iface);
+		return -EEXIST;
+	}
+	unit *u = unit_create(name, unit_no, args, socket);
+	if (u == nullptr)
+		return -ENOMEM;
+
+	/* From here every failure releases what was built: the port, then the unit. */
+	struct rte_eth_dev *dev = rte_eth_vdev_allocate(vdev, sizeof(pmd_internals));
+	if (dev == nullptr) {
+		unit_destroy(u);
+		return -ENOMEM;
+	}
+	auto *mac = static_cast<struct rte_ether_addr *>(
+		rte_zmalloc_socket("bsdtap_mac", sizeof(struct rte_ether_addr), 0, socket));
+	if (mac == nullptr) {
+		rte_eth_dev_release_port(dev);
+		unit_destroy(u);
+		return -ENOMEM;
+	}
+	u->port_id = dev->data->port_id;
+	for (queue &q : u->q)
+		q.port_id = u->port_id;
+	pmd_internals *pi = internals_of(dev);
+	pi->u = u;
+	pi->reader = nullptr;
+	*mac = u->mac;
+	dev->data->mac_addrs = mac;
+	dev->data->mtu = RTE_ETHER_MTU; /* C02 */
+	dev->data->dev_link = link_template;
+	dev->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS | RTE_ETH_DEV_INTR_LSC;
+	dev->dev_ops = &ops;
+	dev->rx_pkt_burst = eth_bsdtap_rx;
+	dev->tx_pkt_burst = args.txfull == txfull_mode::backpressure ? eth_bsdtap_tx_backpressure
+								      : eth_bsdtap_tx_drop;
+	registry_add_locked(u);
+	reg.unlock();
+
+	if (args.reader != reader_kind::none) {
+		pi->reader = builtin_start(u, args.reader);
+		if (pi->reader == nullptr) {
+			BSDTAP_LOG(ERR, "%s: cannot start the %s reader", name,
+				   reader_kind_name(args.reader));
+			eth_dev_close(dev);
+			rte_eth_dev_release_port(dev);
+			return -ENOMEM;
+		}
+	}
+	rte_eth_dev_probing_finish(dev);
+	BSDTAP_LOG(INFO, "%s: port %u is %s, MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue(s), ring %u, "
+			 "reader %s",
+		   name, u->port_id, u->iface, RTE_ETHER_ADDR_BYTES(&u->mac), u->nb_queues,
+		   args.ring_size, reader_kind_name(args.reader));
+	return 0;
+}
+
+int bsdtap_remove(struct rte_vdev_device *vdev) noexcept
+{
+	const char *name = rte_vdev_device_name(vdev);
+	struct rte_eth_dev *dev = rte_eth_dev_allocated(name);
+	if (dev == nullptr)
+		return 0; /* already closed */
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return rte_eth_dev_release_port(dev);
+	unit *u = unit_of(dev);
+	/* MOD_UNLOAD's EBUSY: a reader that is not the port's own built-in one
+	 * holds the unit (C44). Closing the port instead (rte_eth_dev_close)
+	 * cannot be refused by DPDK: readers then get EHOSTDOWN. */
+	if (u != nullptr && u->nb_open.load() > u->nb_builtin.load()) {
+		BSDTAP_LOG(ERR, "%s: %s is open by a reader (pid %d): not removed", name, u->iface,
+			   u->q[0].opener_pid.load());
+		return -EBUSY;
+	}
+	if (dev->data->dev_started)
+		rte_eth_dev_stop(dev->data->port_id);
+	return rte_eth_dev_close(dev->data->port_id);
+}
+
+} // namespace
+
+/* ------------------------------------------------------------ unit helpers */
+
+unit *unit_of(struct rte_eth_dev *dev) noexcept
+{
+	auto *pi = internals_of(dev);
+	return pi == nullptr ? nullptr : pi->u;
+}
+
+void unit_put(unit *u) noexcept
+{
+	if (u->refcnt.fetch_sub(1) == 1)
+		unit_destroy(u);
+}
+
+void unit_purge_devq(queue *q) noexcept
+{
+	if (q->devq == nullptr)
+		return;
+	struct rte_mbuf *m[64];
+	unsigned n;
+	while ((n = rte_ring_mc_dequeue_burst(q->devq, reinterpret_cast<void **>(m), 64, nullptr)) > 0)
+		rte_pktmbuf_free_bulk(m, n);
+	struct rte_mbuf *held = q->held.exchange(nullptr);
+	if (held != nullptr)
+		rte_pktmbuf_free(held);
+}
+
+void unit_purge_inq(queue *q) noexcept
+{
+	if (q->inq == nullptr)
+		return;
+	struct rte_mbuf *m[64];
+	unsigned n;
+	while ((n = rte_ring_sc_dequeue_burst(q->inq, reinterpret_cast<void **>(m), 64, nullptr)) > 0)
+		rte_pktmbuf_free_bulk(m, n);
+}
+
+bool unit_link_should_be_up(const unit *u) noexcept
+{
+	uint32_t f = u->uflags.load();
+	if ((f & UF_STARTED) == 0 || (f & UF_GONE) != 0)
+		return false;
+	return (f & UF_VMNET) != 0 || u->nb_open.load() > 0;
+}
+
+void unit_link_changed(unit *u) noexcept
+{
+	if ((u->uflags.load() & UF_GONE) != 0)
+		return;
+	rte_eal_alarm_set(1, lsc_alarm, reinterpret_cast<void *>(uintptr_t{u->port_id}));
+}
+
+void queue_wake(queue *q) noexcept
+{
+	if (q->efd >= 0) {
+		uint64_t one = 1;
+		ssize_t r = write(q->efd, &one, sizeof(one));
+		RTE_SET_USED(r); /* EAGAIN: the counter is already non-zero */
+	}
+}
+
+} // namespace bsdtap
+
+static struct rte_vdev_driver pmd_bsdtap_drv = {
+	.next = {},
+	.driver = {},
+	.probe = bsdtap::bsdtap_probe,
+	.remove = bsdtap::bsdtap_remove,
+	.dma_map = nullptr,
+	.dma_unmap = nullptr,
+	.drv_flags = 0,
+};
+
+RTE_PMD_REGISTER_VDEV(net_bsdtap, pmd_bsdtap_drv);
+RTE_PMD_REGISTER_PARAM_STRING(net_bsdtap, ETH_BSDTAP_IFACE_ARG "=<name> " ETH_BSDTAP_QUEUES_ARG
+					  "=<1-16> " ETH_BSDTAP_RING_SIZE_ARG
+					  "=<1-65536> " ETH_BSDTAP_MAC_ARG
+					  "=<xx:xx:xx:xx:xx:xx> " ETH_BSDTAP_READER_ARG
+					  "=none|echo|sink " ETH_BSDTAP_TXFULL_ARG
+					  "=drop|backpressure " ETH_BSDTAP_MODE_ARG
+					  "=tap|vmnet " ETH_BSDTAP_UP_ON_OPEN_ARG
+					  "=0|1 " ETH_BSDTAP_USER_OPEN_ARG "=0|1");

@@ -1,0 +1,676 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The reader API: the original's character device (tapopen, tapclose,
+ * tapread, tapwrite, tappoll, tapioctl) over a unit's queue pair.
+ *
+ * The reader is the devq's consumer and the inq's producer. It takes no
+ * lock; it sleeps with the TAP_RWAIT protocol described at arm() below.
+ */
+
+#include "bsdtap_reader_internal.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <new>
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <bus_vdev_driver.h>
+#include <ethdev_driver.h>
+#include <rte_bus_vdev.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "bsdtap_internal.h"
+#include "bsdtap_log.h"
+#include "bsdtap_registry.h"
+
+struct rte_pmd_bsdtap_reader {
+	bsdtap::unit *u;
+	bsdtap::queue *q;
+	int efd;	/* the queue's wakeup eventfd in this process */
+	bool nonblock;
+	bool fd_mode;	/* rte_pmd_bsdtap_fd() was called: keep the fd level exact */
+	bool builtin;	/* the port's own echo/sink reader */
+};
+
+namespace bsdtap {
+
+namespace {
+
+bool gone(const rte_pmd_bsdtap_reader *r) noexcept
+{
+	return (r->u->uflags.load(std::memory_order_acquire) & UF_GONE) != 0;
+}
+
+bool devq_empty(const rte_pmd_bsdtap_reader *r) noexcept
+{
+	return r->q->held.load(std::memory_order_relaxed) == nullptr && rte_ring_empty(r->q->devq);
+}
+
+void drain_efd(int efd) noexcept
+{
+	uint64_t v;
+	ssize_t n = read(efd, &v, sizeof(v));
+	RTE_SET_USED(n); /* EAGAIN: nothing pending */
+}
+
+void post_efd(int efd) noexcept
+{
+	uint64_t one = 1;
+	ssize_t n = write(efd, &one, sizeof(one));
+	RTE_SET_USED(n);
+}
+
+/*
+ * Make the eventfd readable exactly when the devq holds a frame, and leave
+ * RWAIT set when it is empty so that the next tx burst writes the wakeup.
+ *
+ * Invariant: a wakeup token can be pending only while RWAIT is clear (the
+ * tx clears RWAIT before writing; arm() writes only after clearing it). So
+ * when RWAIT is still set there is nothing to drain and nothing to do.
+ * Returns true when the devq holds a frame or the unit is gone.
+ */
+bool arm(rte_pmd_bsdtap_reader *r) noexcept
+{
+	queue *q = r->q;
+	if ((q->flags.load(std::memory_order_relaxed) & QF_RWAIT) != 0 && devq_empty(r) && !gone(r))
+		return false;
+	drain_efd(r->efd);
+	q->flags.fetch_or(QF_RWAIT, std::memory_order_seq_cst);
+	std::atomic_thread_fence(std::memory_order_seq_cst);
+	if (devq_empty(r) && !gone(r))
+		return false;
+	/* A frame (or the unit's end) arrived while we armed: keep the fd
+	 * readable. If the tx already took RWAIT it writes the token itself. */
+	if ((q->flags.fetch_and(~QF_RWAIT) & QF_RWAIT) != 0)
+		post_efd(r->efd);
+	return true;
+}
+
+/* After a dequeue: in fd mode, an emptied devq must make the fd unreadable. */
+inline void after_take(rte_pmd_bsdtap_reader *r) noexcept
+{
+	if (r->fd_mode && devq_empty(r))
+		arm(r);
+}
+
+struct rte_mbuf *take_one(rte_pmd_bsdtap_reader *r) noexcept
+{
+	struct rte_mbuf *m = nullptr;
+	if (r->q->held.load(std::memory_order_relaxed) != nullptr)
+		m = r->q->held.exchange(nullptr);
+	if (m == nullptr && rte_ring_mc_dequeue(r->q->devq, reinterpret_cast<void **>(&m)) != 0)
+		m = nullptr;
+	return m;
+}
+
+int64_t now_ms() noexcept
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Copy one frame into iov, segment by segment; zero-length segments are
+ * skipped, not taken as the end (C19). Returns bytes copied. */
+size_t copy_out(const struct rte_mbuf *m, const struct iovec *iov, int iovcnt) noexcept
+{
+	size_t done = 0;
+	int vi = 0;
+	size_t voff = 0;
+	for (const struct rte_mbuf *s = m; s != nullptr && vi < iovcnt; s = s->next) {
+		const char *src = rte_pktmbuf_mtod(s, const char *);
+		size_t left = s->data_len;
+		while (left > 0 && vi < iovcnt) {
+			size_t room = iov[vi].iov_len - voff;
+			size_t c = std::min(room, left);
+			memcpy(static_cast<char *>(iov[vi].iov_base) + voff, src, c);
+			src += c;
+			left -= c;
+			voff += c;
+			done += c;
+			if (voff == iov[vi].iov_len) {
+				vi++;
+				voff = 0;
+			}
+		}
+	}
+	return done;
+}
+
+ssize_t fail(int err) noexcept
+{
+	rte_errno = err;
+	return -1;
+}
+
+} // namespace
+
+/* ---------------------------------------------------------- open / close */
+
+rte_pmd_bsdtap_reader *reader_open(const char *name, uint16_t qid, int flags, bool builtin) noexcept
+{
+	if ((flags & ~RTE_PMD_BSDTAP_O_NONBLOCK) != 0) {
+		rte_errno = EINVAL;
+		return nullptr;
+	}
+	auto *r = new (std::nothrow) rte_pmd_bsdtap_reader{};
+	if (r == nullptr) {
+		rte_errno = ENOMEM;
+		return nullptr;
+	}
+	std::unique_lock<std::mutex> reg = registry_lock();
+	unit *u = registry_find_locked(name);
+	if (u == nullptr || (u->uflags.load() & UF_GONE) != 0) {
+		reg.unlock();
+		delete r;
+		rte_errno = ENXIO; /* C03 */
+		return nullptr;
+	}
+	if (!builtin && !u->args.user_open && geteuid() != 0 && geteuid() != u->uid) {
+		reg.unlock();
+		delete r;
+		rte_errno = EPERM; /* C08 */
+		return nullptr;
+	}
+	if (qid >= u->nb_queues) {
+		reg.unlock();
+		delete r;
+		rte_errno = EINVAL;
+		return nullptr;
+	}
+	queue *q = &u->q[qid];
+	if ((q->flags.fetch_or(QF_OPEN) & QF_OPEN) != 0) {
+		reg.unlock();
+		delete r;
+		rte_errno = EBUSY; /* C07 */
+		return nullptr;
+	}
+	u->refcnt.fetch_add(1);
+	u->nb_open.fetch_add(1);
+	if (builtin)
+		u->nb_builtin.fetch_add(1);
+	reg.unlock();
+
+	r->u = u;
+	r->q = q;
+	r->efd = q->efd;
+	r->nonblock = (flags & RTE_PMD_BSDTAP_O_NONBLOCK) != 0;
+	r->builtin = builtin;
+	/* Frames a tx queued while racing the previous close are stale, unless
+	 * vmnet, where the devq buffers output while nobody reads. */
+	if ((u->uflags.load() & UF_VMNET) == 0)
+		unit_purge_devq(q);
+	q->opener_pid.store(getpid());
+	q->remote_mac = u->mac; /* C05, C34 */
+	q->sigio_owner.store(0);
+
+	/* C06: up_on_open starts a stopped port; the matching close stops it. */
+	if (u->args.up_on_open && (u->uflags.load() & UF_STARTED) == 0 &&
+	    rte_eal_process_type() == RTE_PROC_PRIMARY) {
+		int ret = rte_eth_dev_start(u->port_id);
+		if (ret == 0)
+			u->uflags.fetch_or(UF_CLOSEDOWN);
+		else
+			BSDTAP_LOG(WARNING, "%s: up_on_open: cannot start port %u: %s", u->iface,
+				   u->port_id, rte_strerror(-ret));
+	}
+	unit_link_changed(u);
+	BSDTAP_LOG(DEBUG, "%s: queue %u opened by pid %d", u->iface, qid, getpid());
+	return r;
+}
+
+int reader_close(rte_pmd_bsdtap_reader **rp) noexcept
+{
+	if (rp == nullptr || *rp == nullptr)
+		return -EINVAL;
+	rte_pmd_bsdtap_reader *r = *rp;
+	*rp = nullptr;
+	unit *u = r->u;
+	queue *q = r->q;
+
+	/* C33: owner and async are cleared on close. */
+	q->flags.fetch_and(~(QF_ASYNC | QF_RWAIT));
+	q->sigio_owner.store(0);
+	q->opener_pid.store(0);
+	unit_purge_devq(q); /* C42 */
+	q->flags.fetch_and(~QF_OPEN);
+	/* A tx racing this close may still queue a few frames; the next open,
+	 * port stop or close purges them. */
+	uint32_t left = u->nb_open.fetch_sub(1) - 1;
+	if (r->builtin)
+		u->nb_builtin.fetch_sub(1);
+
+	bool gone_now = (u->uflags.load() & UF_GONE) != 0;
+	if (!gone_now && left == 0 && (u->uflags.load() & UF_CLOSEDOWN) != 0 &&
+	    rte_eal_process_type() == RTE_PROC_PRIMARY) {
+		/* C43: close stops what open started. */
+		u->uflags.fetch_and(~UF_CLOSEDOWN);
+		rte_eth_dev_stop(u->port_id);
+	}
+	if (!gone_now)
+		unit_link_changed(u);
+	if (!gone_now && left == 0 && (u->uflags.load() & UF_CLONE) != 0 &&
+	    rte_eal_process_type() == RTE_PROC_PRIMARY) {
+		/* C09: a cloned unit goes away with its last close. */
+		char name[RTE_DEV_NAME_MAX_LEN];
+		snprintf(name, sizeof(name), "%s", u->name);
+		uint16_t port = u->port_id;
+		if (rte_eth_devices[port].data->dev_started)
+			rte_eth_dev_stop(port);
+		int ret = rte_vdev_uninit(name);
+		if (ret != 0)
+			BSDTAP_LOG(ERR, "%s: cannot destroy cloned unit: %s", name, rte_strerror(-ret));
+	}
+	unit_put(u);
+	delete r;
+	return 0;
+}
+
+/* C09: the clone device creates the lowest free unit at or above 4. */
+rte_pmd_bsdtap_reader *clone_open(uint16_t qid, int flags) noexcept
+{
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		rte_errno = ENOTSUP;
+		return nullptr;
+	}
+	char name[RTE_DEV_NAME_MAX_LEN];
+	for (int attempt = 0; attempt < 8; attempt++) {
+		uint32_t n;
+		{
+			auto reg = registry_lock();
+			n = registry_free_unit_locked(RTE_PMD_BSDTAP_PREALLOCATED_UNITS);
+		}
+		snprintf(name, sizeof(name), "net_bsdtap%u", n);
+		int ret = rte_vdev_init(name, "");
+		if (ret == -EEXIST)
+			continue; /* taken between the lookup and the init */
+		if (ret != 0) {
+			rte_errno = -ret;
+			return nullptr;
+		}
+		rte_pmd_bsdtap_reader *r = reader_open(name, qid, flags, false);
+		if (r == nullptr) {
+			int err = rte_errno;
+			rte_vdev_uninit(name);
+			rte_errno = err;
+			return nullptr;
+		}
+		r->u->uflags.fetch_or(UF_CLONE);
+		return r;
+	}
+	rte_errno = EBUSY;
+	return nullptr;
+}
+
+bool reader_arm(rte_pmd_bsdtap_reader *r) noexcept
+{
+	return arm(r);
+}
+
+int reader_efd(const rte_pmd_bsdtap_reader *r) noexcept
+{
+	return r->efd;
+}
+
+} // namespace bsdtap
+
+using namespace bsdtap;
+
+/* ------------------------------------------------------------ public API */
+
+struct rte_pmd_bsdtap_reader *rte_pmd_bsdtap_open(const char *unit, uint16_t queue,
+						  int flags) noexcept
+{
+	if (unit == nullptr || unit[0] == '\0')
+		return clone_open(queue, flags);
+	return reader_open(unit, queue, flags, false);
+}
+
+int rte_pmd_bsdtap_close(struct rte_pmd_bsdtap_reader **r) noexcept
+{
+	return reader_close(r);
+}
+
+int rte_pmd_bsdtap_wait(struct rte_pmd_bsdtap_reader *r, int timeout_ms) noexcept
+{
+	if (r == nullptr)
+		return -EINVAL;
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	for (;;) {
+		if (gone(r))
+			return -EHOSTDOWN;
+		if (arm(r))
+			return gone(r) ? -EHOSTDOWN : 1;
+		int wait = -1;
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+			if (left <= 0)
+				return 0;
+			wait = static_cast<int>(std::min<int64_t>(left, INT_MAX));
+		}
+		struct pollfd pfd = {r->efd, POLLIN, 0};
+		int n = poll(&pfd, 1, wait);
+		if (n < 0 && errno == EINTR)
+			return -EINTR; /* C16 */
+		/* The token stays: the fd must stay readable while frames wait. */
+	}
+}
+
+ssize_t rte_pmd_bsdtap_readv(struct rte_pmd_bsdtap_reader *r, const struct iovec *iov,
+			     int iovcnt) noexcept
+{
+	if (r == nullptr || iovcnt < 0 || (iov == nullptr && iovcnt > 0))
+		return fail(EINVAL);
+	for (;;) {
+		if (gone(r))
+			return fail(EHOSTDOWN); /* C14: before anything else */
+		struct rte_mbuf *m = take_one(r);
+		if (m != nullptr) {
+			size_t n = copy_out(m, iov, iovcnt);
+			if (n < m->pkt_len)
+				r->q->truncated.add(1); /* C17: the rest is dropped */
+			rte_pktmbuf_free(m);
+			after_take(r);
+			return static_cast<ssize_t>(n);
+		}
+		if (r->nonblock) {
+			if (r->fd_mode)
+				arm(r);
+			return fail(EAGAIN); /* C15 */
+		}
+		int w = rte_pmd_bsdtap_wait(r, -1);
+		if (w < 0)
+			return fail(-w);
+	}
+}
+
+ssize_t rte_pmd_bsdtap_read(struct rte_pmd_bsdtap_reader *r, void *buf, size_t len) noexcept
+{
+	if (buf == nullptr && len > 0)
+		return fail(EINVAL);
+	struct iovec iov = {buf, len};
+	return rte_pmd_bsdtap_readv(r, &iov, 1);
+}
+
+ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iovec *iov,
+			      int iovcnt) noexcept
+{
+	if (r == nullptr || iovcnt < 0 || (iov == nullptr && iovcnt > 0))
+		return fail(EINVAL);
+	if (gone(r))
+		return fail(EHOSTDOWN); /* C20: before the length */
+	size_t len = 0;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_base == nullptr && iov[i].iov_len > 0)
+			return fail(EINVAL);
+		len += iov[i].iov_len;
+		if (len > RTE_PMD_BSDTAP_MRU)
+			return fail(EIO); /* C22 */
+	}
+	if (len == 0)
+		return 0; /* C21 */
+	queue *q = r->q;
+	struct rte_mempool *mp = q->mp;
+	if (mp == nullptr) {
+		q->rx_nombuf.add(1); /* no rx queue set up: nowhere to put it */
+		return fail(ENOBUFS);
+	}
+	if (len < RTE_ETHER_HDR_LEN) {
+		q->ierrors.add(1); /* C25: the stack would drop a runt */
+		return static_cast<ssize_t>(len);
+	}
+	/* Build the chain: as many mbufs as the data room needs, one bulk get. */
+	const uint32_t room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
+	const uint32_t nseg = static_cast<uint32_t>((len + room - 1) / room);
+	struct rte_mbuf *segs[RTE_PMD_BSDTAP_MRU / RTE_ETHER_MIN_LEN + 1];
+	if (nseg > RTE_DIM(segs) || rte_pktmbuf_alloc_bulk(mp, segs, nseg) != 0) {
+		q->rx_nombuf.add(1); /* C23 */
+		return fail(ENOBUFS);
+	}
+	int vi = 0;
+	size_t voff = 0;
+	for (uint32_t s = 0; s < nseg; s++) {
+		uint32_t want = static_cast<uint32_t>(std::min<size_t>(room, len - s * size_t{room}));
+		char *dst = rte_pktmbuf_mtod(segs[s], char *);
+		uint32_t got = 0;
+		while (got < want) {
+			size_t c = std::min<size_t>(want - got, iov[vi].iov_len - voff);
+			memcpy(dst + got, static_cast<const char *>(iov[vi].iov_base) + voff, c);
+			got += static_cast<uint32_t>(c);
+			voff += c;
+			if (voff == iov[vi].iov_len) {
+				vi++;
+				voff = 0;
+			}
+		}
+		segs[s]->data_len = static_cast<uint16_t>(want);
+		if (s > 0)
+			segs[s - 1]->next = segs[s];
+	}
+	segs[0]->nb_segs = static_cast<uint16_t>(nseg);
+	segs[0]->pkt_len = static_cast<uint32_t>(len);
+	segs[0]->port = q->port_id;
+	if (rte_ring_sp_enqueue(q->inq, segs[0]) != 0) {
+		rte_pktmbuf_free(segs[0]);
+		q->imissed.add(1); /* the input queue is full: the frame is lost */
+	}
+	return static_cast<ssize_t>(len);
+}
+
+ssize_t rte_pmd_bsdtap_write(struct rte_pmd_bsdtap_reader *r, const void *buf, size_t len) noexcept
+{
+	if (buf == nullptr && len > 0)
+		return fail(EINVAL);
+	struct iovec iov = {const_cast<void *>(buf), len};
+	return rte_pmd_bsdtap_writev(r, &iov, 1);
+}
+
+uint16_t rte_pmd_bsdtap_recv_burst(struct rte_pmd_bsdtap_reader *r, struct rte_mbuf **pkts,
+				   uint16_t n) noexcept
+{
+	if (unlikely(r == nullptr || pkts == nullptr || n == 0))
+		return 0;
+	queue *q = r->q;
+	uint16_t got = 0;
+	if (unlikely(q->held.load(std::memory_order_relaxed) != nullptr)) {
+		struct rte_mbuf *m = q->held.exchange(nullptr);
+		if (m != nullptr)
+			pkts[got++] = m;
+	}
+	got = static_cast<uint16_t>(got + rte_ring_mc_dequeue_burst(
+						  q->devq, reinterpret_cast<void **>(pkts + got),
+						  n - got, nullptr));
+	if (unlikely(r->fd_mode))
+		after_take(r);
+	return got;
+}
+
+uint16_t rte_pmd_bsdtap_send_burst(struct rte_pmd_bsdtap_reader *r, struct rte_mbuf **pkts,
+				   uint16_t n) noexcept
+{
+	if (unlikely(r == nullptr || pkts == nullptr || n == 0 || gone(r)))
+		return 0;
+	return static_cast<uint16_t>(
+		rte_ring_sp_enqueue_burst(r->q->inq, reinterpret_cast<void **>(pkts), n, nullptr));
+}
+
+int rte_pmd_bsdtap_fd(struct rte_pmd_bsdtap_reader *r) noexcept
+{
+	if (r == nullptr)
+		return -EINVAL;
+	if (!r->fd_mode) {
+		r->fd_mode = true;
+		arm(r);
+	}
+	return r->efd;
+}
+
+int rte_pmd_bsdtap_port_id(const struct rte_pmd_bsdtap_reader *r) noexcept
+{
+	return r == nullptr ? -EINVAL : r->u->port_id;
+}
+
+int rte_pmd_bsdtap_unit(const struct rte_pmd_bsdtap_reader *r) noexcept
+{
+	return r == nullptr ? -EINVAL : static_cast<int>(r->u->unit_no);
+}
+
+/* ---------------------------------------------------------------- ioctl */
+
+namespace bsdtap {
+namespace {
+
+int if_flags(const unit *u) noexcept
+{
+	uint32_t f = u->uflags.load();
+	int flags = RTE_PMD_BSDTAP_IFF_BROADCAST | RTE_PMD_BSDTAP_IFF_SIMPLEX |
+		    RTE_PMD_BSDTAP_IFF_MULTICAST;
+	if ((f & UF_STARTED) != 0)
+		flags |= RTE_PMD_BSDTAP_IFF_UP | RTE_PMD_BSDTAP_IFF_RUNNING;
+	if ((f & UF_PROMISC) != 0)
+		flags |= RTE_PMD_BSDTAP_IFF_PROMISC;
+	if ((f & UF_ALLMULTI) != 0)
+		flags |= RTE_PMD_BSDTAP_IFF_ALLMULTI;
+	return flags;
+}
+
+int set_info(rte_pmd_bsdtap_reader *r, const rte_pmd_bsdtap_info *info) noexcept
+{
+	unit *u = r->u;
+	/* Validated, unlike the original (L692-697). */
+	if (info->type != RTE_PMD_BSDTAP_IFT_ETHER || info->baudrate == 0)
+		return -EINVAL;
+	if (info->mtu < RTE_ETHER_MIN_MTU || info->mtu > RTE_PMD_BSDTAP_MRU - RTE_ETHER_HDR_LEN)
+		return -EINVAL;
+	int ret = rte_eth_dev_set_mtu(u->port_id, info->mtu);
+	if (ret != 0)
+		return ret;
+	u->baudrate.store(info->baudrate);
+	struct rte_eth_link link;
+	rte_eth_link_get_nowait(u->port_id, &link); /* refresh the speed */
+	return 0;
+}
+
+int vmnet_set_flags(rte_pmd_bsdtap_reader *r, int flags) noexcept
+{
+	unit *u = r->u;
+	/* Keep what cannot change, force UP and RUNNING (the original forgot
+	 * RUNNING, L759-765): the port is started. */
+	uint16_t port = u->port_id;
+	int ret = (flags & RTE_PMD_BSDTAP_IFF_PROMISC) ? rte_eth_promiscuous_enable(port)
+						       : rte_eth_promiscuous_disable(port);
+	if (ret == 0)
+		ret = (flags & RTE_PMD_BSDTAP_IFF_ALLMULTI) ? rte_eth_allmulticast_enable(port)
+							    : rte_eth_allmulticast_disable(port);
+	if (ret == 0 && (u->uflags.load() & UF_STARTED) == 0)
+		ret = rte_eth_dev_start(port);
+	return ret;
+}
+
+} // namespace
+} // namespace bsdtap
+
+int rte_pmd_bsdtap_ioctl(struct rte_pmd_bsdtap_reader *r, unsigned long req, void *arg) noexcept
+{
+	if (r == nullptr)
+		return -EINVAL;
+	if (gone(r))
+		return -EHOSTDOWN;
+	unit *u = r->u;
+	queue *q = r->q;
+	auto *iarg = static_cast<int *>(arg);
+	bool known = req >= RTE_PMD_BSDTAP_TAPSIFINFO && req <= RTE_PMD_BSDTAP_SIOCGIFSTATUS;
+	if (!known)
+		return -ENOTTY; /* C37 */
+	if (arg == nullptr)
+		return -EINVAL;
+	switch (req) {
+	case RTE_PMD_BSDTAP_TAPSIFINFO:
+		return set_info(r, static_cast<const rte_pmd_bsdtap_info *>(arg));
+	case RTE_PMD_BSDTAP_TAPGIFINFO: {
+		auto *info = static_cast<rte_pmd_bsdtap_info *>(arg);
+		uint16_t mtu = 0;
+		rte_eth_dev_get_mtu(u->port_id, &mtu);
+		info->mtu = mtu;
+		info->baudrate = u->baudrate.load();
+		info->type = RTE_PMD_BSDTAP_IFT_ETHER;
+		info->dummy = 0;
+		return 0;
+	}
+	case RTE_PMD_BSDTAP_TAPSDEBUG:
+		if (*iarg < static_cast<int>(RTE_LOG_EMERG) || *iarg > static_cast<int>(RTE_LOG_DEBUG))
+			return -EINVAL;
+		return rte_log_set_level(bsdtap_logtype, static_cast<uint32_t>(*iarg));
+	case RTE_PMD_BSDTAP_TAPGDEBUG:
+		*iarg = rte_log_get_level(bsdtap_logtype);
+		return 0;
+	case RTE_PMD_BSDTAP_FIONBIO:
+		r->nonblock = *iarg != 0;
+		return 0;
+	case RTE_PMD_BSDTAP_FIOASYNC:
+		if (*iarg != 0)
+			q->flags.fetch_or(QF_ASYNC);
+		else
+			q->flags.fetch_and(~QF_ASYNC);
+		return 0;
+	case RTE_PMD_BSDTAP_FIONREAD: {
+		/* C31: the head frame's length, not the total queued. */
+		struct rte_mbuf *m = q->held.load();
+		if (m == nullptr) {
+			m = take_one(r);
+			if (m != nullptr) {
+				struct rte_mbuf *expected = nullptr;
+				if (!q->held.compare_exchange_strong(expected, m)) {
+					rte_pktmbuf_free(m); /* cannot happen: one reader per queue */
+					m = expected;
+				}
+			}
+		}
+		*iarg = m == nullptr ? 0 : static_cast<int>(m->pkt_len);
+		return 0;
+	}
+	case RTE_PMD_BSDTAP_FIOSETOWN:
+		q->sigio_owner.store(*iarg);
+		return 0;
+	case RTE_PMD_BSDTAP_FIOGETOWN:
+		*iarg = q->sigio_owner.load();
+		return 0;
+	case RTE_PMD_BSDTAP_TIOCSPGRP:
+		q->sigio_owner.store(-*iarg);
+		return 0;
+	case RTE_PMD_BSDTAP_TIOCGPGRP:
+		*iarg = -q->sigio_owner.load();
+		return 0;
+	case RTE_PMD_BSDTAP_SIOCGIFADDR:
+		memcpy(arg, q->remote_mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+		return 0;
+	case RTE_PMD_BSDTAP_SIOCSIFADDR:
+		/* C34: only the remote MAC; the port's MAC is the application's. */
+		memcpy(q->remote_mac.addr_bytes, arg, RTE_ETHER_ADDR_LEN);
+		return 0;
+	case RTE_PMD_BSDTAP_SIOCGIFFLAGS:
+		*iarg = if_flags(u);
+		return 0;
+	case RTE_PMD_BSDTAP_VMIO_SIOCSIFFLAGS:
+		return vmnet_set_flags(r, *iarg);
+	case RTE_PMD_BSDTAP_SIOCGIFSTATUS: {
+		auto *buf = static_cast<char *>(arg);
+		int pid = q->opener_pid.load();
+		if (pid != 0)
+			snprintf(buf, RTE_PMD_BSDTAP_STATUS_LEN, "\tOpened by pid %d\n", pid);
+		else
+			buf[0] = '\0';
+		return 0;
+	}
+	default:
+		return -ENOTTY;
+	}
+}

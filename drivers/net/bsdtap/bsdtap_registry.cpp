@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "bsdtap_registry.h"
+
+#include <cstring>
+
+#include <rte_ethdev.h>
+
+#include "bsdtap_internal.h"
+
+namespace bsdtap {
+
+namespace {
+std::mutex registry_mutex;
+unit *units[RTE_MAX_ETHPORTS];
+} // namespace
+
+std::unique_lock<std::mutex> registry_lock() noexcept
+{
+	return std::unique_lock<std::mutex>(registry_mutex);
+}
+
+unit *registry_find_locked(const char *name) noexcept
+{
+	for (unit *u : units)
+		if (u != nullptr && (strcmp(u->iface, name) == 0 || strcmp(u->name, name) == 0))
+			return u;
+	return nullptr;
+}
+
+void registry_add_locked(unit *u) noexcept
+{
+	for (unit *&slot : units)
+		if (slot == nullptr) {
+			slot = u;
+			return;
+		}
+}
+
+void registry_remove(unit *u) noexcept
+{
+	std::lock_guard<std::mutex> g(registry_mutex);
+	for (unit *&slot : units)
+		if (slot == u)
+			slot = nullptr;
+}
+
+uint32_t registry_free_unit_locked(uint32_t from) noexcept
+{
+	for (uint32_t n = from;; n++) {
+		bool used = false;
+		for (unit *u : units)
+			used = used || (u != nullptr && u->unit_no == n);
+		if (!used)
+			return n;
+	}
+}
+
+} // namespace bsdtap

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef RTE_PMD_BSDTAP_H
+#define RTE_PMD_BSDTAP_H
+
+/**
+ * @file
+ * The reader side of a net_bsdtap unit: what a process holding /dev/tapN
+ * open could do, as a C API.
+ *
+ * A DPDK application transmits on a bsdtap port (the original's if_start)
+ * and receives what the reader writes (if_input). A reader opens one queue
+ * of a unit and then reads one frame per read, writes one frame per write,
+ * polls a file descriptor for readability, moves mbufs in bursts without
+ * copying, and controls the unit with the tap ioctls.
+ *
+ * Conventions: calls that create return a handle or NULL with rte_errno
+ * set; read/write calls return a byte count or -1 with rte_errno set (the
+ * errno read(2)/write(2) of /dev/tapN would give); every other call returns
+ * 0 or a negative errno. A handle is used by one thread at a time.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#define RTE_PMD_BSDTAP_NOEXCEPT noexcept
+#else
+#define RTE_PMD_BSDTAP_NOEXCEPT
+#endif
+
+struct rte_mbuf;
+
+/** Largest frame a reader may write (the original's TAPMRU). */
+#define RTE_PMD_BSDTAP_MRU 16384
+
+/** Units below this number are never handed out by the clone open. */
+#define RTE_PMD_BSDTAP_PREALLOCATED_UNITS 4
+
+/** Open flag: reads return EAGAIN instead of sleeping (O_NONBLOCK). */
+#define RTE_PMD_BSDTAP_O_NONBLOCK 0x1
+
+/** Opaque handle of an open unit queue (the open /dev/tapN). */
+struct rte_pmd_bsdtap_reader;
+
+/**
+ * Open queue @p queue of a unit.
+ *
+ * @param unit
+ *   The unit's interface name ("tap0") or its ethdev name ("net_bsdtap0").
+ *   NULL or "" is the clone device: a new unit numbered at or above
+ *   RTE_PMD_BSDTAP_PREALLOCATED_UNITS is created (primary process only) and
+ *   destroyed again on its last close.
+ * @param queue
+ *   Queue pair index, below the unit's `queues` devarg.
+ * @param flags
+ *   0 or RTE_PMD_BSDTAP_O_NONBLOCK.
+ * @return
+ *   A handle, or NULL with rte_errno: ENXIO (no such unit), EINVAL (queue out
+ *   of range, bad flags), EBUSY (that queue is already open), EPERM (caller's
+ *   user differs from the primary's and `user_open` is off), ENOMEM.
+ */
+struct rte_pmd_bsdtap_reader *rte_pmd_bsdtap_open(const char *unit, uint16_t queue, int flags) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/**
+ * Close a handle and clear the caller's pointer. Purges the devq; the link
+ * goes down (unless vmnet) and the application gets an LSC event.
+ *
+ * @return 0, or -EINVAL when @p r or *r is NULL.
+ */
+int rte_pmd_bsdtap_close(struct rte_pmd_bsdtap_reader **r) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/**
+ * Read one frame. A buffer shorter than the frame gets what fits and the
+ * rest of the frame is dropped; a zero-length buffer consumes one frame.
+ *
+ * @return bytes copied, or -1 with rte_errno: EHOSTDOWN (unit gone),
+ *   EAGAIN (non-blocking and the devq is empty), EINTR (a signal interrupted
+ *   a blocking read), EINVAL (bad arguments).
+ */
+ssize_t rte_pmd_bsdtap_read(struct rte_pmd_bsdtap_reader *r, void *buf, size_t len) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/** Scatter variant of rte_pmd_bsdtap_read(); same return values. */
+ssize_t rte_pmd_bsdtap_readv(struct rte_pmd_bsdtap_reader *r, const struct iovec *iov, int iovcnt) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/**
+ * Write one frame; the application's rx burst returns it whole.
+ *
+ * @return @p len, or -1 with rte_errno: EHOSTDOWN (unit gone, checked
+ *   first), EIO (longer than RTE_PMD_BSDTAP_MRU), ENOBUFS (no mbuf; the
+ *   port's rx_nombuf counts it), EINVAL. A frame shorter than an Ethernet
+ *   header is accepted and counted in ierrors; a full inq drops the frame
+ *   and counts imissed, as the original's input queue would.
+ */
+ssize_t rte_pmd_bsdtap_write(struct rte_pmd_bsdtap_reader *r, const void *buf, size_t len) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/** Gather variant of rte_pmd_bsdtap_write(); same return values. */
+ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iovec *iov,
+			      int iovcnt) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/**
+ * Zero-copy read: take up to @p n mbufs from the devq. Ownership passes to
+ * the caller. Never blocks.
+ *
+ * @return mbufs taken (0 when empty or the unit is gone).
+ */
+uint16_t rte_pmd_bsdtap_recv_burst(struct rte_pmd_bsdtap_reader *r, struct rte_mbuf **pkts,
+				   uint16_t n) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/**
+ * Zero-copy write: give up to @p n mbufs to the inq for the application's
+ * rx burst. Mbufs not taken stay with the caller.
+ *
+ * @return mbufs taken.
+ */
+uint16_t rte_pmd_bsdtap_send_burst(struct rte_pmd_bsdtap_reader *r, struct rte_mbuf **pkts,
+				   uint16_t n) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/**
+ * A file descriptor that is readable exactly when the devq holds a frame
+ * (or the unit is gone), for poll/select/epoll, level-triggered. The handle
+ * owns it; do not close it. Only the handle's own read and burst calls keep
+ * it accurate, so drain through them.
+ *
+ * @return the fd, or -EINVAL.
+ */
+int rte_pmd_bsdtap_fd(struct rte_pmd_bsdtap_reader *r) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/**
+ * Sleep until the devq holds a frame, the unit goes away or @p timeout_ms
+ * passes (-1: forever). The TAP_RWAIT protocol: the application writes the
+ * wakeup only when a reader sleeps.
+ *
+ * @return 1 ready, 0 timeout, -EINTR, -EHOSTDOWN, -EINVAL.
+ */
+int rte_pmd_bsdtap_wait(struct rte_pmd_bsdtap_reader *r, int timeout_ms) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/** struct tapinfo of the original, with a 64-bit baudrate (bit/s). */
+struct rte_pmd_bsdtap_info {
+	uint64_t baudrate; /**< Link speed in bit/s; reported as the port's link speed. */
+	uint16_t mtu;	   /**< Port MTU. */
+	uint8_t type;	   /**< Interface type: only RTE_PMD_BSDTAP_IFT_ETHER. */
+	uint8_t dummy;
+};
+
+/** The only interface type a unit has (IFT_ETHER). */
+#define RTE_PMD_BSDTAP_IFT_ETHER 0x6
+
+/** Interface flags as the original reports them (BSD values). */
+#define RTE_PMD_BSDTAP_IFF_UP 0x1
+#define RTE_PMD_BSDTAP_IFF_BROADCAST 0x2
+#define RTE_PMD_BSDTAP_IFF_RUNNING 0x40
+#define RTE_PMD_BSDTAP_IFF_PROMISC 0x100
+#define RTE_PMD_BSDTAP_IFF_ALLMULTI 0x200
+#define RTE_PMD_BSDTAP_IFF_SIMPLEX 0x800
+#define RTE_PMD_BSDTAP_IFF_MULTICAST 0x8000
+/** Flags a vmnet set-flags call cannot change (the original's IFF_CANTCHANGE subset). */
+#define RTE_PMD_BSDTAP_IFF_CANTCHANGE                                                              \
+	(RTE_PMD_BSDTAP_IFF_BROADCAST | RTE_PMD_BSDTAP_IFF_RUNNING | RTE_PMD_BSDTAP_IFF_SIMPLEX |  \
+	 RTE_PMD_BSDTAP_IFF_MULTICAST)
+
+/** Control requests for rte_pmd_bsdtap_ioctl(), named after the original's. */
+enum rte_pmd_bsdtap_ioctl_req {
+	RTE_PMD_BSDTAP_TAPSIFINFO = 1,	 /**< arg: const struct rte_pmd_bsdtap_info * */
+	RTE_PMD_BSDTAP_TAPGIFINFO,	 /**< arg: struct rte_pmd_bsdtap_info * */
+	RTE_PMD_BSDTAP_TAPSDEBUG,	 /**< arg: const int * (an rte_log level) */
+	RTE_PMD_BSDTAP_TAPGDEBUG,	 /**< arg: int * */
+	RTE_PMD_BSDTAP_FIONBIO,		 /**< arg: const int * (non-zero: non-blocking) */
+	RTE_PMD_BSDTAP_FIOASYNC,	 /**< arg: const int * (non-zero: SIGIO on arrival) */
+	RTE_PMD_BSDTAP_FIONREAD,	 /**< arg: int *: length of the frame at the head, 0 if empty */
+	RTE_PMD_BSDTAP_FIOSETOWN,	 /**< arg: const int *: pid, or -pgid for a process group */
+	RTE_PMD_BSDTAP_FIOGETOWN,	 /**< arg: int * */
+	RTE_PMD_BSDTAP_TIOCSPGRP,	 /**< arg: const int *: process group id */
+	RTE_PMD_BSDTAP_TIOCGPGRP,	 /**< arg: int *: process group id */
+	RTE_PMD_BSDTAP_SIOCGIFADDR,	 /**< arg: uint8_t[6]: remote MAC */
+	RTE_PMD_BSDTAP_SIOCSIFADDR,	 /**< arg: const uint8_t[6]: remote MAC */
+	RTE_PMD_BSDTAP_SIOCGIFFLAGS,	 /**< arg: int *: RTE_PMD_BSDTAP_IFF_* */
+	RTE_PMD_BSDTAP_VMIO_SIOCSIFFLAGS, /**< arg: const int *: flags; UP and RUNNING forced */
+	RTE_PMD_BSDTAP_SIOCGIFSTATUS,	 /**< arg: char[RTE_PMD_BSDTAP_STATUS_LEN] */
+};
+
+/** Buffer size for RTE_PMD_BSDTAP_SIOCGIFSTATUS (the original's IFSTATMAX). */
+#define RTE_PMD_BSDTAP_STATUS_LEN 800
+
+/**
+ * The tap ioctls.
+ *
+ * @return 0, or -EHOSTDOWN (unit gone), -EINVAL (bad argument: NULL, MTU out
+ *   of the port's range, type not Ethernet, unknown debug level), -ENOTTY
+ *   (unknown request), or the error of the ethdev call it made.
+ */
+int rte_pmd_bsdtap_ioctl(struct rte_pmd_bsdtap_reader *r, unsigned long req, void *arg) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/** Port id of the unit a handle has open, or -EINVAL. */
+int rte_pmd_bsdtap_port_id(const struct rte_pmd_bsdtap_reader *r) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/** Unit number of the handle's unit (tapN), or -EINVAL. */
+int rte_pmd_bsdtap_unit(const struct rte_pmd_bsdtap_reader *r) RTE_PMD_BSDTAP_NOEXCEPT;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RTE_PMD_BSDTAP_H */
