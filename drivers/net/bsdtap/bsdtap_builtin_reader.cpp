@@ -26,7 +26,8 @@
 #include "bsdtap_log.h"
 #include "bsdtap_reader_internal.h"
 
-namespace bsdtap {
+namespace bsdtap
+{
 
 /* Frames moved per queue per round: the size of testpmd's default burst. */
 static constexpr uint16_t builtin_burst = 32;
@@ -47,7 +48,8 @@ struct builtin {
 	rte_pmd_bsdtap_reader *r[BSDTAP_MAX_QUEUES] = {};
 };
 
-namespace {
+namespace
+{
 
 unsigned move_once(builtin *b) noexcept
 {

@@ -12,15 +12,17 @@
 
 #include "bsdtap_log.h"
 
-namespace bsdtap {
+namespace bsdtap
+{
 
-namespace {
+namespace
+{
 
-const char *const valid_arguments[] = {
-	ETH_BSDTAP_IFACE_ARG,	ETH_BSDTAP_QUEUES_ARG, ETH_BSDTAP_RING_SIZE_ARG,
-	ETH_BSDTAP_MAC_ARG,	ETH_BSDTAP_READER_ARG, ETH_BSDTAP_TXFULL_ARG,
-	ETH_BSDTAP_MODE_ARG,	ETH_BSDTAP_UP_ON_OPEN_ARG, ETH_BSDTAP_USER_OPEN_ARG,
-	nullptr};
+const char *const valid_arguments[] = {ETH_BSDTAP_IFACE_ARG,	 ETH_BSDTAP_QUEUES_ARG,
+				       ETH_BSDTAP_RING_SIZE_ARG, ETH_BSDTAP_MAC_ARG,
+				       ETH_BSDTAP_READER_ARG,	 ETH_BSDTAP_TXFULL_ARG,
+				       ETH_BSDTAP_MODE_ARG,	 ETH_BSDTAP_UP_ON_OPEN_ARG,
+				       ETH_BSDTAP_USER_OPEN_ARG, nullptr};
 
 /* The handler's own error, so that -ERANGE survives rte_kvargs_process's -1. */
 thread_local int handler_err;
@@ -45,7 +47,8 @@ int parse_uint(const char *key, const char *value, unsigned long lo, unsigned lo
 	char *end = nullptr;
 	unsigned long v = strtoul(value, &end, 10);
 	if (errno == ERANGE || v < lo || v > hi) {
-		BSDTAP_LOG(ERR, "invalid devarg %s=%s: out of range [%lu, %lu]", key, value, lo, hi);
+		BSDTAP_LOG(ERR, "invalid devarg %s=%s: out of range [%lu, %lu]", key, value, lo,
+			   hi);
 		handler_err = -ERANGE;
 		return -ERANGE;
 	}
@@ -110,7 +113,8 @@ int h_mac(const char *key, const char *value, void *opaque) noexcept
 		return bad(key, value, "expected xx:xx:xx:xx:xx:xx", -EINVAL);
 	for (int i = 0; i < 17; i++) {
 		char c = value[i];
-		bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		bool hex =
+		    (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 		if ((i % 3 == 2) ? c != ':' : !hex)
 			return bad(key, value, "expected xx:xx:xx:xx:xx:xx", -EINVAL);
 	}
@@ -176,11 +180,11 @@ struct handler {
 };
 
 const handler handlers[] = {
-	{ETH_BSDTAP_IFACE_ARG, h_iface},	   {ETH_BSDTAP_QUEUES_ARG, h_queues},
-	{ETH_BSDTAP_RING_SIZE_ARG, h_ring_size}, {ETH_BSDTAP_MAC_ARG, h_mac},
-	{ETH_BSDTAP_READER_ARG, h_reader},	   {ETH_BSDTAP_TXFULL_ARG, h_txfull},
-	{ETH_BSDTAP_MODE_ARG, h_mode},	   {ETH_BSDTAP_UP_ON_OPEN_ARG, h_up_on_open},
-	{ETH_BSDTAP_USER_OPEN_ARG, h_user_open},
+    {ETH_BSDTAP_IFACE_ARG, h_iface},	     {ETH_BSDTAP_QUEUES_ARG, h_queues},
+    {ETH_BSDTAP_RING_SIZE_ARG, h_ring_size}, {ETH_BSDTAP_MAC_ARG, h_mac},
+    {ETH_BSDTAP_READER_ARG, h_reader},	     {ETH_BSDTAP_TXFULL_ARG, h_txfull},
+    {ETH_BSDTAP_MODE_ARG, h_mode},	     {ETH_BSDTAP_UP_ON_OPEN_ARG, h_up_on_open},
+    {ETH_BSDTAP_USER_OPEN_ARG, h_user_open},
 };
 
 } // namespace
@@ -214,8 +218,9 @@ int devargs_parse(const char *args, devargs *out) noexcept
 		return 0;
 	struct rte_kvargs *kv = rte_kvargs_parse(args, valid_arguments);
 	if (kv == nullptr) {
-		BSDTAP_LOG(ERR, "cannot parse devargs \"%s\" (unknown key or bad syntax); keys: "
-				"iface queues ring_size mac reader txfull mode up_on_open user_open",
+		BSDTAP_LOG(ERR,
+			   "cannot parse devargs \"%s\" (unknown key or bad syntax); keys: "
+			   "iface queues ring_size mac reader txfull mode up_on_open user_open",
 			   args);
 		return -EINVAL;
 	}

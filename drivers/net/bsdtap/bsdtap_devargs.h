@@ -27,7 +27,8 @@
 #define BSDTAP_RING_SIZE_MAX 65536
 #define BSDTAP_RING_SIZE_DEFAULT 1024
 
-namespace bsdtap {
+namespace bsdtap
+{
 
 enum class reader_kind : uint8_t { none, echo, sink };
 enum class txfull_mode : uint8_t { drop, backpressure };

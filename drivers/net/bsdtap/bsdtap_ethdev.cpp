@@ -30,9 +30,11 @@
 
 RTE_LOG_REGISTER(bsdtap_logtype, pmd.net.bsdtap, NOTICE);
 
-namespace bsdtap {
+namespace bsdtap
+{
 
-namespace {
+namespace
+{
 
 /* What an ethdev port holds: a reference to its unit, plus the built-in
  * reader that only the primary runs. dev_private is shared memory, so only
@@ -53,10 +55,10 @@ constexpr uint16_t max_mtu = RTE_PMD_BSDTAP_MRU - RTE_ETHER_HDR_LEN;
 constexpr uint64_t default_baudrate = 10ULL * 1000 * 1000 * 1000;
 
 const struct rte_eth_link link_template = {
-	.link_speed = RTE_ETH_SPEED_NUM_10G,
-	.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
-	.link_autoneg = RTE_ETH_LINK_FIXED,
-	.link_status = RTE_ETH_LINK_DOWN,
+    .link_speed = RTE_ETH_SPEED_NUM_10G,
+    .link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+    .link_autoneg = RTE_ETH_LINK_FIXED,
+    .link_status = RTE_ETH_LINK_DOWN,
 };
 
 void fill_link(const unit *u, struct rte_eth_link *link) noexcept
@@ -95,7 +97,8 @@ int eth_dev_configure(struct rte_eth_dev *dev) noexcept
 	unit *u = unit_of(dev);
 	if (dev->data->nb_rx_queues > u->nb_queues || dev->data->nb_tx_queues > u->nb_queues) {
 		BSDTAP_LOG(ERR, "%s: %u rx / %u tx queues asked, unit has %u (devarg queues)",
-			   u->iface, dev->data->nb_rx_queues, dev->data->nb_tx_queues, u->nb_queues);
+			   u->iface, dev->data->nb_rx_queues, dev->data->nb_tx_queues,
+			   u->nb_queues);
 		return -EINVAL;
 	}
 	return 0;
@@ -108,7 +111,7 @@ int eth_dev_start(struct rte_eth_dev *dev) noexcept
 	for (uint16_t i = 0; i < u->nb_queues; i++)
 		unit_purge_devq(&u->q[i]);
 	dev->tx_pkt_burst = u->args.txfull == txfull_mode::backpressure ? eth_bsdtap_tx_backpressure
-									 : eth_bsdtap_tx_drop;
+									: eth_bsdtap_tx_drop;
 	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
@@ -215,8 +218,7 @@ int eth_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *addr) noexc
 }
 
 /* A tap has no multicast filter: every list is accepted (C40). */
-int eth_set_mc_addr_list(struct rte_eth_dev *dev, struct rte_ether_addr *list,
-			 uint32_t nb) noexcept
+int eth_set_mc_addr_list(struct rte_eth_dev *dev, struct rte_ether_addr *list, uint32_t nb) noexcept
 {
 	RTE_SET_USED(dev);
 	RTE_SET_USED(list);
@@ -281,14 +283,14 @@ struct xstat_def {
 };
 
 const xstat_def xstat_defs[] = {
-	{"tx_no_reader_packets", &queue::tx_noreader, &queue::base_tx_noreader},
-	{"tx_no_reader_bytes", &queue::tx_noreader_bytes, &queue::base_tx_noreader_bytes},
-	{"tx_devq_full_errors", &queue::oerrors, &queue::base_oerrors},
-	{"tx_reader_wakeups", &queue::wakeups, &queue::base_wakeups},
-	{"tx_sigio_sent", &queue::sigio, &queue::base_sigio},
-	{"rx_runt_errors", &queue::ierrors, &queue::base_ierrors},
-	{"rx_inq_full_drops", &queue::imissed, &queue::base_imissed},
-	{"reader_truncated_frames", &queue::truncated, &queue::base_truncated},
+    {"tx_no_reader_packets", &queue::tx_noreader, &queue::base_tx_noreader},
+    {"tx_no_reader_bytes", &queue::tx_noreader_bytes, &queue::base_tx_noreader_bytes},
+    {"tx_devq_full_errors", &queue::oerrors, &queue::base_oerrors},
+    {"tx_reader_wakeups", &queue::wakeups, &queue::base_wakeups},
+    {"tx_sigio_sent", &queue::sigio, &queue::base_sigio},
+    {"rx_runt_errors", &queue::ierrors, &queue::base_ierrors},
+    {"rx_inq_full_drops", &queue::imissed, &queue::base_imissed},
+    {"reader_truncated_frames", &queue::truncated, &queue::base_truncated},
 };
 constexpr unsigned nb_xstats = RTE_DIM(xstat_defs);
 
@@ -342,8 +344,8 @@ int eth_dev_info(struct rte_eth_dev *dev, struct rte_eth_dev_info *info) noexcep
 	info->rx_queue_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
 	info->tx_queue_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
-	info->default_rxportconf.ring_size = static_cast<uint16_t>(
-		u->args.ring_size > UINT16_MAX ? UINT16_MAX : u->args.ring_size);
+	info->default_rxportconf.ring_size =
+	    static_cast<uint16_t>(u->args.ring_size > UINT16_MAX ? UINT16_MAX : u->args.ring_size);
 	info->default_txportconf.ring_size = info->default_rxportconf.ring_size;
 	info->default_rxportconf.nb_queues = 1;
 	info->default_txportconf.nb_queues = 1;
@@ -417,45 +419,45 @@ void eth_rxq_info(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_rxq_info
 	unit *u = unit_of(dev);
 	qi->mp = u->q[qid].mp;
 	qi->scattered_rx = 1;
-	qi->nb_desc = static_cast<uint16_t>(u->args.ring_size > UINT16_MAX ? UINT16_MAX
-									  : u->args.ring_size);
+	qi->nb_desc =
+	    static_cast<uint16_t>(u->args.ring_size > UINT16_MAX ? UINT16_MAX : u->args.ring_size);
 	qi->queue_state = dev->data->rx_queue_state[qid];
 }
 
 void eth_txq_info(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_txq_info *qi) noexcept
 {
 	unit *u = unit_of(dev);
-	qi->nb_desc = static_cast<uint16_t>(u->args.ring_size > UINT16_MAX ? UINT16_MAX
-									  : u->args.ring_size);
+	qi->nb_desc =
+	    static_cast<uint16_t>(u->args.ring_size > UINT16_MAX ? UINT16_MAX : u->args.ring_size);
 	qi->queue_state = dev->data->tx_queue_state[qid];
 }
 
 /* Declaration order of struct eth_dev_ops (C++20 designated initializers). */
 const struct eth_dev_ops ops = {
-	.dev_configure = eth_dev_configure,
-	.dev_start = eth_dev_start,
-	.dev_stop = eth_dev_stop,
-	.dev_close = eth_dev_close,
-	.link_update = eth_link_update,
-	.promiscuous_enable = eth_promiscuous_enable,
-	.promiscuous_disable = eth_promiscuous_disable,
-	.allmulticast_enable = eth_allmulticast_enable,
-	.allmulticast_disable = eth_allmulticast_disable,
-	.mac_addr_set = eth_mac_addr_set,
-	.set_mc_addr_list = eth_set_mc_addr_list,
-	.mtu_set = eth_mtu_set,
-	.stats_get = eth_stats_get,
-	.stats_reset = eth_stats_reset,
-	.xstats_get = eth_xstats_get,
-	.xstats_reset = eth_xstats_reset,
-	.xstats_get_names = eth_xstats_get_names,
-	.dev_infos_get = eth_dev_info,
-	.rxq_info_get = eth_rxq_info,
-	.txq_info_get = eth_txq_info,
-	.rx_queue_setup = eth_rx_queue_setup,
-	.rx_queue_release = eth_rx_queue_release,
-	.tx_queue_setup = eth_tx_queue_setup,
-	.tx_queue_release = eth_tx_queue_release,
+    .dev_configure = eth_dev_configure,
+    .dev_start = eth_dev_start,
+    .dev_stop = eth_dev_stop,
+    .dev_close = eth_dev_close,
+    .link_update = eth_link_update,
+    .promiscuous_enable = eth_promiscuous_enable,
+    .promiscuous_disable = eth_promiscuous_disable,
+    .allmulticast_enable = eth_allmulticast_enable,
+    .allmulticast_disable = eth_allmulticast_disable,
+    .mac_addr_set = eth_mac_addr_set,
+    .set_mc_addr_list = eth_set_mc_addr_list,
+    .mtu_set = eth_mtu_set,
+    .stats_get = eth_stats_get,
+    .stats_reset = eth_stats_reset,
+    .xstats_get = eth_xstats_get,
+    .xstats_reset = eth_xstats_reset,
+    .xstats_get_names = eth_xstats_get_names,
+    .dev_infos_get = eth_dev_info,
+    .rxq_info_get = eth_rxq_info,
+    .txq_info_get = eth_txq_info,
+    .rx_queue_setup = eth_rx_queue_setup,
+    .rx_queue_release = eth_rx_queue_release,
+    .tx_queue_setup = eth_tx_queue_setup,
+    .tx_queue_release = eth_tx_queue_release,
 };
 
 /* ---------------------------------------------------------------- probe */
@@ -532,9 +534,12 @@ unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int s
 		/* The devq's consumer is the reader, and control purges it on stop
 		 * and close: dequeues are multi-consumer-safe (the mc_ calls), the
 		 * producer is one tx lcore. The inq is strictly SP/SC. */
-		snprintf(rn, sizeof(rn), "bsdtap%" PRIu32 "_%" PRIu32 "_d%u", getpid() % 100000, id, i);
-		q.devq = rte_ring_create(rn, args.ring_size, socket, RING_F_SP_ENQ | RING_F_EXACT_SZ);
-		snprintf(rn, sizeof(rn), "bsdtap%" PRIu32 "_%" PRIu32 "_i%u", getpid() % 100000, id, i);
+		snprintf(rn, sizeof(rn), "bsdtap%" PRIu32 "_%" PRIu32 "_d%u", getpid() % 100000, id,
+			 i);
+		q.devq =
+		    rte_ring_create(rn, args.ring_size, socket, RING_F_SP_ENQ | RING_F_EXACT_SZ);
+		snprintf(rn, sizeof(rn), "bsdtap%" PRIu32 "_%" PRIu32 "_i%u", getpid() % 100000, id,
+			 i);
 		q.inq = rte_ring_create(rn, args.ring_size, socket,
 					RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		q.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -562,8 +567,8 @@ int probe_secondary(struct rte_vdev_device *vdev, const char *name) noexcept
 	dev->rx_pkt_burst = eth_bsdtap_rx;
 	unit *u = unit_of(dev);
 	dev->tx_pkt_burst = (u != nullptr && u->args.txfull == txfull_mode::backpressure)
-				    ? eth_bsdtap_tx_backpressure
-				    : eth_bsdtap_tx_drop;
+				? eth_bsdtap_tx_backpressure
+				: eth_bsdtap_tx_drop;
 	rte_eth_dev_probing_finish(dev);
 	return 0;
 }
@@ -611,7 +616,7 @@ int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
 		return -ENOMEM;
 	}
 	auto *mac = static_cast<struct rte_ether_addr *>(
-		rte_zmalloc_socket("bsdtap_mac", sizeof(struct rte_ether_addr), 0, socket));
+	    rte_zmalloc_socket("bsdtap_mac", sizeof(struct rte_ether_addr), 0, socket));
 	if (mac == nullptr) {
 		rte_eth_dev_release_port(dev);
 		unit_destroy(u);
@@ -631,7 +636,7 @@ int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
 	dev->dev_ops = &ops;
 	dev->rx_pkt_burst = eth_bsdtap_rx;
 	dev->tx_pkt_burst = args.txfull == txfull_mode::backpressure ? eth_bsdtap_tx_backpressure
-								      : eth_bsdtap_tx_drop;
+								     : eth_bsdtap_tx_drop;
 	registry_add_locked(u);
 	reg.unlock();
 
@@ -646,8 +651,9 @@ int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
 		}
 	}
 	rte_eth_dev_probing_finish(dev);
-	BSDTAP_LOG(INFO, "%s: port %u is %s, MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue(s), ring %u, "
-			 "reader %s",
+	BSDTAP_LOG(INFO,
+		   "%s: port %u is %s, MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue(s), ring %u, "
+		   "reader %s",
 		   name, u->port_id, u->iface, RTE_ETHER_ADDR_BYTES(&u->mac), u->nb_queues,
 		   args.ring_size, reader_kind_name(args.reader));
 	return 0;
@@ -697,7 +703,8 @@ void unit_purge_devq(queue *q) noexcept
 		return;
 	struct rte_mbuf *m[64];
 	unsigned n;
-	while ((n = rte_ring_mc_dequeue_burst(q->devq, reinterpret_cast<void **>(m), 64, nullptr)) > 0)
+	while ((n = rte_ring_mc_dequeue_burst(q->devq, reinterpret_cast<void **>(m), 64, nullptr)) >
+	       0)
 		rte_pktmbuf_free_bulk(m, n);
 	struct rte_mbuf *held = q->held.exchange(nullptr);
 	if (held != nullptr)
@@ -710,7 +717,8 @@ void unit_purge_inq(queue *q) noexcept
 		return;
 	struct rte_mbuf *m[64];
 	unsigned n;
-	while ((n = rte_ring_sc_dequeue_burst(q->inq, reinterpret_cast<void **>(m), 64, nullptr)) > 0)
+	while ((n = rte_ring_sc_dequeue_burst(q->inq, reinterpret_cast<void **>(m), 64, nullptr)) >
+	       0)
 		rte_pktmbuf_free_bulk(m, n);
 }
 
@@ -741,21 +749,21 @@ void queue_wake(queue *q) noexcept
 } // namespace bsdtap
 
 static struct rte_vdev_driver pmd_bsdtap_drv = {
-	.next = {},
-	.driver = {},
-	.probe = bsdtap::bsdtap_probe,
-	.remove = bsdtap::bsdtap_remove,
-	.dma_map = nullptr,
-	.dma_unmap = nullptr,
-	.drv_flags = 0,
+    .next = {},
+    .driver = {},
+    .probe = bsdtap::bsdtap_probe,
+    .remove = bsdtap::bsdtap_remove,
+    .dma_map = nullptr,
+    .dma_unmap = nullptr,
+    .drv_flags = 0,
 };
 
 RTE_PMD_REGISTER_VDEV(net_bsdtap, pmd_bsdtap_drv);
-RTE_PMD_REGISTER_PARAM_STRING(net_bsdtap, ETH_BSDTAP_IFACE_ARG "=<name> " ETH_BSDTAP_QUEUES_ARG
-					  "=<1-16> " ETH_BSDTAP_RING_SIZE_ARG
-					  "=<1-65536> " ETH_BSDTAP_MAC_ARG
-					  "=<xx:xx:xx:xx:xx:xx> " ETH_BSDTAP_READER_ARG
-					  "=none|echo|sink " ETH_BSDTAP_TXFULL_ARG
-					  "=drop|backpressure " ETH_BSDTAP_MODE_ARG
-					  "=tap|vmnet " ETH_BSDTAP_UP_ON_OPEN_ARG
-					  "=0|1 " ETH_BSDTAP_USER_OPEN_ARG "=0|1");
+RTE_PMD_REGISTER_PARAM_STRING(net_bsdtap, ETH_BSDTAP_IFACE_ARG
+			      "=<name> " ETH_BSDTAP_QUEUES_ARG "=<1-16> " ETH_BSDTAP_RING_SIZE_ARG
+			      "=<1-65536> " ETH_BSDTAP_MAC_ARG
+			      "=<xx:xx:xx:xx:xx:xx> " ETH_BSDTAP_READER_ARG
+			      "=none|echo|sink " ETH_BSDTAP_TXFULL_ARG
+			      "=drop|backpressure " ETH_BSDTAP_MODE_ARG
+			      "=tap|vmnet " ETH_BSDTAP_UP_ON_OPEN_ARG
+			      "=0|1 " ETH_BSDTAP_USER_OPEN_ARG "=0|1");

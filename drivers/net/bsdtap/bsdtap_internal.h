@@ -33,7 +33,8 @@
 struct rte_eth_dev;
 struct rte_mempool;
 
-namespace bsdtap {
+namespace bsdtap
+{
 
 /* Per-queue flags (the original's tap_flags that concern one open). */
 inline constexpr uint32_t QF_OPEN = 0x01;  /* TAP_OPEN: a reader holds the queue */
@@ -53,7 +54,10 @@ inline constexpr uint32_t UF_ALLMULTI = 0x200;
 /* A counter with one writer: a relaxed load and store, no locked RMW. */
 struct counter {
 	std::atomic<uint64_t> v{0};
-	void add(uint64_t n) noexcept { v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+	void add(uint64_t n) noexcept
+	{
+		v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+	}
 	uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
 };
 
@@ -61,33 +65,34 @@ struct counter {
 struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	/* [tx] if_start side. */
 	alignas(RTE_CACHE_LINE_SIZE) struct rte_ring *devq = nullptr; /* [ctl] set at probe */
-	counter opackets, obytes, oerrors;      /* [tx] oerrors: devq full (txfull=drop) */
+	counter opackets, obytes, oerrors;	/* [tx] oerrors: devq full (txfull=drop) */
 	counter tx_noreader, tx_noreader_bytes; /* [tx] C10: consumed with no reader */
-	counter wakeups;                        /* [tx] eventfd writes (TAP_RWAIT) */
-	counter sigio;                          /* [tx] SIGIO sent (C33) */
+	counter wakeups;			/* [tx] eventfd writes (TAP_RWAIT) */
+	counter sigio;				/* [tx] SIGIO sent (C33) */
 
 	/* [rx] if_input side. */
 	alignas(RTE_CACHE_LINE_SIZE) struct rte_ring *inq = nullptr; /* [ctl] set at probe */
-	counter ipackets, ibytes;                                 /* [rx] */
+	counter ipackets, ibytes;				     /* [rx] */
 
 	/* [rd] the reader's side. */
 	alignas(RTE_CACHE_LINE_SIZE) counter ierrors; /* runts written (C25) */
-	counter rx_nombuf;                             /* C23: write found no mbuf */
-	counter imissed;                               /* inq full, frame dropped */
-	counter truncated;                             /* C17: frames cut by a short read */
+	counter rx_nombuf;			      /* C23: write found no mbuf */
+	counter imissed;			      /* inq full, frame dropped */
+	counter truncated;			      /* C17: frames cut by a short read */
 	/* A frame taken off the devq by FIONREAD's peek, returned by the next read
 	 * or burst. An atomic slot so that a control purge can take it too. */
 	std::atomic<struct rte_mbuf *> held{nullptr};
 
 	/* Shared flags and reader state. */
 	alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint32_t> flags{0}; /* QF_*, [rd] and [tx] */
-	std::atomic<int32_t> opener_pid{0};  /* [rd] C05/C38 */
+	std::atomic<int32_t> opener_pid{0};			     /* [rd] C05/C38 */
 	std::atomic<int32_t> sigio_owner{0}; /* [rd] FIOSETOWN: pid, or -pgid */
 	struct rte_mempool *mp = nullptr;    /* [ctl] rx queue's pool, for write() */
-	int efd = -1;                        /* [ctl] wakeup eventfd, valid in the primary */
+	int efd = -1;			     /* [ctl] wakeup eventfd, valid in the primary */
 	uint16_t qid = 0;
-	uint16_t port_id = 0;                /* [ctl] stamped on mbufs by rx burst */
-	struct rte_ether_addr remote_mac {}; /* [rd] SIOCGIFADDR/SIOCSIFADDR (C34) */
+	uint16_t port_id = 0; /* [ctl] stamped on mbufs by rx burst */
+	struct rte_ether_addr remote_mac {
+	}; /* [rd] SIOCGIFADDR/SIOCSIFADDR (C34) */
 
 	/* [ctl] stats_reset snapshots: stats are reported as value - base. */
 	uint64_t base_opackets = 0, base_obytes = 0, base_oerrors = 0;
@@ -100,20 +105,22 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 /* One unit (a tap_softc). Allocated with rte_zmalloc; placement-new'd. */
 struct unit {
 	char name[RTE_DEV_NAME_MAX_LEN] = {}; /* ethdev name, net_bsdtapN */
-	char iface[IFNAMSIZ] = {};            /* tapN */
+	char iface[IFNAMSIZ] = {};	      /* tapN */
 	uint32_t unit_no = 0;
 	uint16_t port_id = 0;
 	uint16_t nb_queues = 0;
 	uint32_t uid = 0; /* effective uid of the primary, for user_open (C08) */
-	struct devargs args {};
-	struct rte_ether_addr mac {};
+	struct devargs args {
+	};
+	struct rte_ether_addr mac {
+	};
 
-	std::atomic<uint32_t> refcnt{1};      /* the port's reference + one per handle */
-	std::atomic<uint32_t> uflags{0};      /* UF_* */
-	std::atomic<uint32_t> nb_open{0};     /* handles open on any queue */
-	std::atomic<uint32_t> nb_builtin{0};  /* of which the port's built-in reader */
-	std::atomic<uint64_t> baudrate{0};    /* TAPSIFINFO; link speed */
-	std::atomic<uint32_t> link_up{0};     /* last link state reported to the application */
+	std::atomic<uint32_t> refcnt{1};     /* the port's reference + one per handle */
+	std::atomic<uint32_t> uflags{0};     /* UF_* */
+	std::atomic<uint32_t> nb_open{0};    /* handles open on any queue */
+	std::atomic<uint32_t> nb_builtin{0}; /* of which the port's built-in reader */
+	std::atomic<uint64_t> baudrate{0};   /* TAPSIFINFO; link speed */
+	std::atomic<uint32_t> link_up{0};    /* last link state reported to the application */
 
 	queue q[BSDTAP_MAX_QUEUES];
 };

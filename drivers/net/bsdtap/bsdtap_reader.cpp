@@ -34,15 +34,17 @@
 struct rte_pmd_bsdtap_reader {
 	bsdtap::unit *u;
 	bsdtap::queue *q;
-	int efd;	/* the queue's wakeup eventfd in this process */
+	int efd; /* the queue's wakeup eventfd in this process */
 	bool nonblock;
-	bool fd_mode;	/* rte_pmd_bsdtap_fd() was called: keep the fd level exact */
-	bool builtin;	/* the port's own echo/sink reader */
+	bool fd_mode; /* rte_pmd_bsdtap_fd() was called: keep the fd level exact */
+	bool builtin; /* the port's own echo/sink reader */
 };
 
-namespace bsdtap {
+namespace bsdtap
+{
 
-namespace {
+namespace
+{
 
 bool gone(const rte_pmd_bsdtap_reader *r) noexcept
 {
@@ -161,7 +163,7 @@ rte_pmd_bsdtap_reader *reader_open(const char *name, uint16_t qid, int flags, bo
 		rte_errno = EINVAL;
 		return nullptr;
 	}
-	auto *r = new (std::nothrow) rte_pmd_bsdtap_reader{};
+	rte_pmd_bsdtap_reader *r = new (std::nothrow) rte_pmd_bsdtap_reader();
 	if (r == nullptr) {
 		rte_errno = ENOMEM;
 		return nullptr;
@@ -267,7 +269,8 @@ int reader_close(rte_pmd_bsdtap_reader **rp) noexcept
 			rte_eth_dev_stop(port);
 		int ret = rte_vdev_uninit(name);
 		if (ret != 0)
-			BSDTAP_LOG(ERR, "%s: cannot destroy cloned unit: %s", name, rte_strerror(-ret));
+			BSDTAP_LOG(ERR, "%s: cannot destroy cloned unit: %s", name,
+				   rte_strerror(-ret));
 	}
 	unit_put(u);
 	delete r;
@@ -438,7 +441,8 @@ ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iove
 	int vi = 0;
 	size_t voff = 0;
 	for (uint32_t s = 0; s < nseg; s++) {
-		uint32_t want = static_cast<uint32_t>(std::min<size_t>(room, len - s * size_t{room}));
+		uint32_t want =
+		    static_cast<uint32_t>(std::min<size_t>(room, len - s * size_t{room}));
 		char *dst = rte_pktmbuf_mtod(segs[s], char *);
 		uint32_t got = 0;
 		while (got < want) {
@@ -485,9 +489,9 @@ uint16_t rte_pmd_bsdtap_recv_burst(struct rte_pmd_bsdtap_reader *r, struct rte_m
 		if (m != nullptr)
 			pkts[got++] = m;
 	}
-	got = static_cast<uint16_t>(got + rte_ring_mc_dequeue_burst(
-						  q->devq, reinterpret_cast<void **>(pkts + got),
-						  n - got, nullptr));
+	got = static_cast<uint16_t>(
+	    got + rte_ring_mc_dequeue_burst(q->devq, reinterpret_cast<void **>(pkts + got), n - got,
+					    nullptr));
 	if (unlikely(r->fd_mode))
 		after_take(r);
 	return got;
@@ -499,7 +503,7 @@ uint16_t rte_pmd_bsdtap_send_burst(struct rte_pmd_bsdtap_reader *r, struct rte_m
 	if (unlikely(r == nullptr || pkts == nullptr || n == 0 || gone(r)))
 		return 0;
 	return static_cast<uint16_t>(
-		rte_ring_sp_enqueue_burst(r->q->inq, reinterpret_cast<void **>(pkts), n, nullptr));
+	    rte_ring_sp_enqueue_burst(r->q->inq, reinterpret_cast<void **>(pkts), n, nullptr));
 }
 
 int rte_pmd_bsdtap_fd(struct rte_pmd_bsdtap_reader *r) noexcept
@@ -525,8 +529,10 @@ int rte_pmd_bsdtap_unit(const struct rte_pmd_bsdtap_reader *r) noexcept
 
 /* ---------------------------------------------------------------- ioctl */
 
-namespace bsdtap {
-namespace {
+namespace bsdtap
+{
+namespace
+{
 
 int if_flags(const unit *u) noexcept
 {
@@ -606,7 +612,8 @@ int rte_pmd_bsdtap_ioctl(struct rte_pmd_bsdtap_reader *r, unsigned long req, voi
 		return 0;
 	}
 	case RTE_PMD_BSDTAP_TAPSDEBUG:
-		if (*iarg < static_cast<int>(RTE_LOG_EMERG) || *iarg > static_cast<int>(RTE_LOG_DEBUG))
+		if (*iarg < static_cast<int>(RTE_LOG_EMERG) ||
+		    *iarg > static_cast<int>(RTE_LOG_DEBUG))
 			return -EINVAL;
 		return rte_log_set_level(bsdtap_logtype, static_cast<uint32_t>(*iarg));
 	case RTE_PMD_BSDTAP_TAPGDEBUG:
@@ -629,7 +636,8 @@ int rte_pmd_bsdtap_ioctl(struct rte_pmd_bsdtap_reader *r, unsigned long req, voi
 			if (m != nullptr) {
 				struct rte_mbuf *expected = nullptr;
 				if (!q->held.compare_exchange_strong(expected, m)) {
-					rte_pktmbuf_free(m); /* cannot happen: one reader per queue */
+					rte_pktmbuf_free(
+					    m); /* cannot happen: one reader per queue */
 					m = expected;
 				}
 			}

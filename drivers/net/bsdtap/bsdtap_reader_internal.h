@@ -8,10 +8,12 @@
 
 #include "rte_pmd_bsdtap.h"
 
-namespace bsdtap {
+namespace bsdtap
+{
 
 /* Open with builtin=true: the port's own reader (not counted against removal). */
-rte_pmd_bsdtap_reader *reader_open(const char *name, uint16_t qid, int flags, bool builtin) noexcept;
+rte_pmd_bsdtap_reader *reader_open(const char *name, uint16_t qid, int flags,
+				   bool builtin) noexcept;
 int reader_close(rte_pmd_bsdtap_reader **r) noexcept;
 /* Prepare to sleep on reader_efd(): true if a frame is already there. */
 bool reader_arm(rte_pmd_bsdtap_reader *r) noexcept;

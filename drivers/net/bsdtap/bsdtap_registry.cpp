@@ -7,9 +7,11 @@
 
 #include "bsdtap_internal.h"
 
-namespace bsdtap {
+namespace bsdtap
+{
 
-namespace {
+namespace
+{
 std::mutex registry_mutex;
 unit *units[RTE_MAX_ETHPORTS];
 } // namespace

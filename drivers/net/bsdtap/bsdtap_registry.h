@@ -8,7 +8,8 @@
 #include <cstdint>
 #include <mutex>
 
-namespace bsdtap {
+namespace bsdtap
+{
 
 struct unit;
 

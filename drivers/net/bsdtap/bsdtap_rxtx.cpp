@@ -16,9 +16,11 @@
 
 #include "bsdtap_internal.h"
 
-namespace bsdtap {
+namespace bsdtap
+{
 
-namespace {
+namespace
+{
 
 /*
  * The wakeup half of TAP_RWAIT. The reader sets RWAIT, issues a full fence
@@ -71,7 +73,7 @@ inline uint16_t tx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 	}
 
 	uint16_t n = static_cast<uint16_t>(
-		rte_ring_sp_enqueue_burst(q->devq, reinterpret_cast<void **>(bufs), nb, nullptr));
+	    rte_ring_sp_enqueue_burst(q->devq, reinterpret_cast<void **>(bufs), nb, nullptr));
 	if (unlikely(n < nb)) {
 		for (uint16_t i = n; i < nb; i++)
 			bytes -= bufs[i]->pkt_len;
@@ -105,7 +107,7 @@ uint16_t eth_bsdtap_rx(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 {
 	auto *q = static_cast<queue *>(qp);
 	uint16_t n = static_cast<uint16_t>(
-		rte_ring_sc_dequeue_burst(q->inq, reinterpret_cast<void **>(bufs), nb, nullptr));
+	    rte_ring_sc_dequeue_burst(q->inq, reinterpret_cast<void **>(bufs), nb, nullptr));
 	if (n == 0)
 		return 0;
 	uint64_t bytes = 0;

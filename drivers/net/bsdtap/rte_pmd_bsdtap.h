@@ -62,7 +62,8 @@ struct rte_pmd_bsdtap_reader;
  *   of range, bad flags), EBUSY (that queue is already open), EPERM (caller's
  *   user differs from the primary's and `user_open` is off), ENOMEM.
  */
-struct rte_pmd_bsdtap_reader *rte_pmd_bsdtap_open(const char *unit, uint16_t queue, int flags) RTE_PMD_BSDTAP_NOEXCEPT;
+struct rte_pmd_bsdtap_reader *rte_pmd_bsdtap_open(const char *unit, uint16_t queue,
+						  int flags) RTE_PMD_BSDTAP_NOEXCEPT;
 
 /**
  * Close a handle and clear the caller's pointer. Purges the devq; the link
@@ -80,10 +81,12 @@ int rte_pmd_bsdtap_close(struct rte_pmd_bsdtap_reader **r) RTE_PMD_BSDTAP_NOEXCE
  *   EAGAIN (non-blocking and the devq is empty), EINTR (a signal interrupted
  *   a blocking read), EINVAL (bad arguments).
  */
-ssize_t rte_pmd_bsdtap_read(struct rte_pmd_bsdtap_reader *r, void *buf, size_t len) RTE_PMD_BSDTAP_NOEXCEPT;
+ssize_t rte_pmd_bsdtap_read(struct rte_pmd_bsdtap_reader *r, void *buf,
+			    size_t len) RTE_PMD_BSDTAP_NOEXCEPT;
 
 /** Scatter variant of rte_pmd_bsdtap_read(); same return values. */
-ssize_t rte_pmd_bsdtap_readv(struct rte_pmd_bsdtap_reader *r, const struct iovec *iov, int iovcnt) RTE_PMD_BSDTAP_NOEXCEPT;
+ssize_t rte_pmd_bsdtap_readv(struct rte_pmd_bsdtap_reader *r, const struct iovec *iov,
+			     int iovcnt) RTE_PMD_BSDTAP_NOEXCEPT;
 
 /**
  * Write one frame; the application's rx burst returns it whole.
@@ -94,7 +97,8 @@ ssize_t rte_pmd_bsdtap_readv(struct rte_pmd_bsdtap_reader *r, const struct iovec
  *   header is accepted and counted in ierrors; a full inq drops the frame
  *   and counts imissed, as the original's input queue would.
  */
-ssize_t rte_pmd_bsdtap_write(struct rte_pmd_bsdtap_reader *r, const void *buf, size_t len) RTE_PMD_BSDTAP_NOEXCEPT;
+ssize_t rte_pmd_bsdtap_write(struct rte_pmd_bsdtap_reader *r, const void *buf,
+			     size_t len) RTE_PMD_BSDTAP_NOEXCEPT;
 
 /** Gather variant of rte_pmd_bsdtap_write(); same return values. */
 ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iovec *iov,
@@ -163,22 +167,22 @@ struct rte_pmd_bsdtap_info {
 
 /** Control requests for rte_pmd_bsdtap_ioctl(), named after the original's. */
 enum rte_pmd_bsdtap_ioctl_req {
-	RTE_PMD_BSDTAP_TAPSIFINFO = 1,	 /**< arg: const struct rte_pmd_bsdtap_info * */
-	RTE_PMD_BSDTAP_TAPGIFINFO,	 /**< arg: struct rte_pmd_bsdtap_info * */
-	RTE_PMD_BSDTAP_TAPSDEBUG,	 /**< arg: const int * (an rte_log level) */
-	RTE_PMD_BSDTAP_TAPGDEBUG,	 /**< arg: int * */
-	RTE_PMD_BSDTAP_FIONBIO,		 /**< arg: const int * (non-zero: non-blocking) */
-	RTE_PMD_BSDTAP_FIOASYNC,	 /**< arg: const int * (non-zero: SIGIO on arrival) */
-	RTE_PMD_BSDTAP_FIONREAD,	 /**< arg: int *: length of the frame at the head, 0 if empty */
-	RTE_PMD_BSDTAP_FIOSETOWN,	 /**< arg: const int *: pid, or -pgid for a process group */
-	RTE_PMD_BSDTAP_FIOGETOWN,	 /**< arg: int * */
-	RTE_PMD_BSDTAP_TIOCSPGRP,	 /**< arg: const int *: process group id */
-	RTE_PMD_BSDTAP_TIOCGPGRP,	 /**< arg: int *: process group id */
-	RTE_PMD_BSDTAP_SIOCGIFADDR,	 /**< arg: uint8_t[6]: remote MAC */
-	RTE_PMD_BSDTAP_SIOCSIFADDR,	 /**< arg: const uint8_t[6]: remote MAC */
-	RTE_PMD_BSDTAP_SIOCGIFFLAGS,	 /**< arg: int *: RTE_PMD_BSDTAP_IFF_* */
+	RTE_PMD_BSDTAP_TAPSIFINFO = 1, /**< arg: const struct rte_pmd_bsdtap_info * */
+	RTE_PMD_BSDTAP_TAPGIFINFO,     /**< arg: struct rte_pmd_bsdtap_info * */
+	RTE_PMD_BSDTAP_TAPSDEBUG,      /**< arg: const int * (an rte_log level) */
+	RTE_PMD_BSDTAP_TAPGDEBUG,      /**< arg: int * */
+	RTE_PMD_BSDTAP_FIONBIO,	       /**< arg: const int * (non-zero: non-blocking) */
+	RTE_PMD_BSDTAP_FIOASYNC,       /**< arg: const int * (non-zero: SIGIO on arrival) */
+	RTE_PMD_BSDTAP_FIONREAD,     /**< arg: int *: length of the frame at the head, 0 if empty */
+	RTE_PMD_BSDTAP_FIOSETOWN,    /**< arg: const int *: pid, or -pgid for a process group */
+	RTE_PMD_BSDTAP_FIOGETOWN,    /**< arg: int * */
+	RTE_PMD_BSDTAP_TIOCSPGRP,    /**< arg: const int *: process group id */
+	RTE_PMD_BSDTAP_TIOCGPGRP,    /**< arg: int *: process group id */
+	RTE_PMD_BSDTAP_SIOCGIFADDR,  /**< arg: uint8_t[6]: remote MAC */
+	RTE_PMD_BSDTAP_SIOCSIFADDR,  /**< arg: const uint8_t[6]: remote MAC */
+	RTE_PMD_BSDTAP_SIOCGIFFLAGS, /**< arg: int *: RTE_PMD_BSDTAP_IFF_* */
 	RTE_PMD_BSDTAP_VMIO_SIOCSIFFLAGS, /**< arg: const int *: flags; UP and RUNNING forced */
-	RTE_PMD_BSDTAP_SIOCGIFSTATUS,	 /**< arg: char[RTE_PMD_BSDTAP_STATUS_LEN] */
+	RTE_PMD_BSDTAP_SIOCGIFSTATUS,	  /**< arg: char[RTE_PMD_BSDTAP_STATUS_LEN] */
 };
 
 /** Buffer size for RTE_PMD_BSDTAP_SIOCGIFSTATUS (the original's IFSTATMAX). */
@@ -191,7 +195,8 @@ enum rte_pmd_bsdtap_ioctl_req {
  *   of the port's range, type not Ethernet, unknown debug level), -ENOTTY
  *   (unknown request), or the error of the ethdev call it made.
  */
-int rte_pmd_bsdtap_ioctl(struct rte_pmd_bsdtap_reader *r, unsigned long req, void *arg) RTE_PMD_BSDTAP_NOEXCEPT;
+int rte_pmd_bsdtap_ioctl(struct rte_pmd_bsdtap_reader *r, unsigned long req,
+			 void *arg) RTE_PMD_BSDTAP_NOEXCEPT;
 
 /** Port id of the unit a handle has open, or -EINVAL. */
 int rte_pmd_bsdtap_port_id(const struct rte_pmd_bsdtap_reader *r) RTE_PMD_BSDTAP_NOEXCEPT;

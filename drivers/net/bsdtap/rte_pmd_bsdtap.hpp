@@ -16,14 +16,16 @@
 
 #include "rte_pmd_bsdtap.h"
 
-namespace rte::bsdtap {
+namespace rte::bsdtap
+{
 
-class reader {
+class reader
+{
 public:
 	reader() noexcept = default;
 	/** Opens @p unit queue @p queue; check ok() (rte_errno says why not). */
 	reader(const char *unit, uint16_t queue, int flags = 0) noexcept
-		: r_(rte_pmd_bsdtap_open(unit, queue, flags))
+	    : r_(rte_pmd_bsdtap_open(unit, queue, flags))
 	{
 	}
 	reader(const reader &) = delete;
@@ -59,7 +61,10 @@ public:
 	}
 	int fd() noexcept { return rte_pmd_bsdtap_fd(r_); }
 	int wait(int timeout_ms) noexcept { return rte_pmd_bsdtap_wait(r_, timeout_ms); }
-	int ioctl(unsigned long req, void *arg) noexcept { return rte_pmd_bsdtap_ioctl(r_, req, arg); }
+	int ioctl(unsigned long req, void *arg) noexcept
+	{
+		return rte_pmd_bsdtap_ioctl(r_, req, arg);
+	}
 	int port_id() const noexcept { return rte_pmd_bsdtap_port_id(r_); }
 
 private:

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The full test run, as CI does it:
+#   1. devtools/build.sh, then 'meson test' in build/ (all suites);
+#   2. devtools/check.sh (clang-format and cppcheck; counts as one test);
+#   3. devtools/build.sh --asan, then 'meson test --suite unit' in build-asan/.
+# Ends with one line 'N passed, N failed, N skipped' summing all of them and
+# exits non-zero if anything failed. Tests run one at a time.
+#
+# Usage: devtools/test.sh [--long] [--no-asan]
+#   --long     set BSDTAP_STRESS_LONG=1 for the tests (long stress runs) and
+#              multiply meson's per-test timeouts by 10
+#   --no-asan  skip the sanitizer build and tests (for local iteration)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=devtools/lib.sh
+source "$here/lib.sh"
+
+long=0
+asan=1
+for arg in "$@"; do
+	case $arg in
+	--long) long=1 ;;
+	--no-asan) asan=0 ;;
+	-h | --help)
+		bsdtap_usage "$0"
+		exit 0
+		;;
+	*) bsdtap_die "unknown argument '$arg' (try --help)" ;;
+	esac
+done
+
+cd "$BSDTAP_ROOT"
+
+meson_test_args=(--print-errorlogs --num-processes 1)
+if [[ $long -eq 1 ]]; then
+	export BSDTAP_STRESS_LONG=1
+	meson_test_args+=(--timeout-multiplier 10)
+	bsdtap_log "long mode: BSDTAP_STRESS_LONG=1"
+fi
+
+passed=0
+failed=0
+skipped=0
+failures=()
+
+logdir=$(mktemp -d -t bsdtap-test.XXXXXX)
+trap 'rm -rf "$logdir"' EXIT
+
+# Runs a command that counts as one test named $1.
+run_one() {
+	local name=$1
+	shift
+	bsdtap_log "=== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failures+=("$name")
+	fi
+}
+
+# Runs 'meson test' in build dir $1 with the extra arguments that follow and
+# adds its summary (Ok, Expected Fail, Fail, Unexpected Pass, Timeout,
+# Skipped) to the totals.
+run_meson_test() {
+	local dir=$1 log="$logdir/$1.log" rc=0
+	shift
+	bsdtap_log "=== meson test -C $dir $*"
+	meson test -C "$dir" "${meson_test_args[@]}" "$@" 2>&1 | tee "$log" || rc=$?
+	local counts ok xfail fail xpass timeout skip
+	counts=$(awk '
+		/^Ok:/              { ok = $2 }
+		/^Expected Fail:/   { xfail = $3 }
+		/^Fail:/            { fail = $2 }
+		/^Unexpected Pass:/ { xpass = $3 }
+		/^Timeout:/         { timeout = $2 }
+		/^Skipped:/         { skip = $2; seen = 1 }
+		END { if (seen) print ok + 0, xfail + 0, fail + 0, xpass + 0, timeout + 0, skip + 0 }
+	' "$log")
+	if [[ -z $counts ]]; then
+		if grep -q 'No suitable tests defined' "$log" && [[ $rc -eq 0 ]]; then
+			bsdtap_log "meson test -C $dir: no tests selected"
+			return 0
+		fi
+		# meson itself failed (configuration, build or usage error).
+		failed=$((failed + 1))
+		failures+=("meson test -C $dir (no summary, exit status $rc)")
+		return 0
+	fi
+	read -r ok xfail fail xpass timeout skip <<<"$counts"
+	passed=$((passed + ok + xfail))
+	failed=$((failed + fail + xpass + timeout))
+	skipped=$((skipped + skip))
+	if [[ $((fail + xpass + timeout)) -gt 0 ]]; then
+		failures+=("meson test -C $dir: $fail failed, $xpass unexpectedly passed, $timeout timed out")
+	elif [[ $rc -ne 0 ]]; then
+		failed=$((failed + 1))
+		failures+=("meson test -C $dir (exit status $rc)")
+	fi
+}
+
+# ---------------------------------------------------------------- release
+if "$here/build.sh"; then
+	run_meson_test build
+else
+	failed=$((failed + 1))
+	failures+=("build (devtools/build.sh)")
+fi
+
+# ---------------------------------------------------------------- checks
+run_one "format and static checks (devtools/check.sh)" "$here/check.sh"
+
+# ---------------------------------------------------------------- sanitizers
+if [[ $asan -eq 1 ]]; then
+	if "$here/build.sh" --asan; then
+		run_meson_test build-asan --suite unit
+	else
+		failed=$((failed + 1))
+		failures+=("sanitizer build (devtools/build.sh --asan)")
+	fi
+else
+	bsdtap_log "sanitizer pass skipped (--no-asan)"
+fi
+
+for f in "${failures[@]}"; do
+	bsdtap_log "FAILED: $f"
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+[[ $failed -eq 0 ]]

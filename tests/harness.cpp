@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "harness.h"
+
+#include <atomic>
+#include <cstring>
+
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_eal.h>
+#include <rte_lcore.h>
+
+namespace bt
+{
+
+namespace
+{
+rte_mempool *g_pool;
+std::atomic<unsigned> g_unit{100};
+} // namespace
+
+rte_mempool *pool()
+{
+	return g_pool;
+}
+
+unsigned in_use(rte_mempool *mp)
+{
+	return rte_mempool_in_use_count(mp ? mp : g_pool);
+}
+
+std::string unique_name()
+{
+	return "net_bsdtap" + std::to_string(g_unit.fetch_add(1));
+}
+
+int create(const std::string &name, const std::string &args)
+{
+	int ret = rte_vdev_init(name.c_str(), args.c_str());
+	if (ret != 0)
+		return ret;
+	uint16_t port;
+	ret = rte_eth_dev_get_port_by_name(name.c_str(), &port);
+	return ret != 0 ? ret : port;
+}
+
+int configure_start(uint16_t port, uint16_t nq, rte_mempool *mp)
+{
+	rte_eth_conf conf{};
+	int ret = rte_eth_dev_configure(port, nq, nq, &conf);
+	for (uint16_t q = 0; ret == 0 && q < nq; q++)
+		ret = rte_eth_rx_queue_setup(port, q, 256, rte_socket_id(), nullptr,
+					     mp ? mp : g_pool);
+	for (uint16_t q = 0; ret == 0 && q < nq; q++)
+		ret = rte_eth_tx_queue_setup(port, q, 256, rte_socket_id(), nullptr);
+	if (ret == 0)
+		ret = rte_eth_dev_start(port);
+	return ret;
+}
+
+int destroy(const std::string &name)
+{
+	uint16_t port;
+	if (rte_eth_dev_get_port_by_name(name.c_str(), &port) == 0) {
+		rte_eth_dev_info info;
+		if (rte_eth_dev_info_get(port, &info) == 0)
+			rte_eth_dev_stop(port);
+	}
+	return rte_vdev_uninit(name.c_str());
+}
+
+std::vector<uint8_t> frame(size_t len, uint32_t seq)
+{
+	std::vector<uint8_t> f(len);
+	for (size_t i = 0; i < len; i++)
+		f[i] = static_cast<uint8_t>(i * 7 + seq);
+	static const uint8_t hdr[14] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02,
+					0,    0,    0,	  0,	1,    0x88, 0xb5};
+	memcpy(f.data(), hdr, std::min(len, sizeof(hdr)));
+	if (len >= 18)
+		memcpy(f.data() + 14, &seq, 4);
+	return f;
+}
+
+rte_mbuf *mbuf_of(const std::vector<uint8_t> &data, uint16_t seg, rte_mempool *mp)
+{
+	mp = mp ? mp : g_pool;
+	uint16_t room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
+	if (seg == 0 || seg > room)
+		seg = room;
+	rte_mbuf *head = nullptr, *prev = nullptr;
+	size_t off = 0;
+	do {
+		rte_mbuf *m = rte_pktmbuf_alloc(mp);
+		if (m == nullptr) {
+			rte_pktmbuf_free(head);
+			return nullptr;
+		}
+		size_t c = std::min<size_t>(seg, data.size() - off);
+		memcpy(rte_pktmbuf_mtod(m, void *), data.data() + off, c);
+		m->data_len = static_cast<uint16_t>(c);
+		off += c;
+		if (head == nullptr) {
+			head = m;
+		} else {
+			prev->next = m;
+			head->nb_segs++;
+		}
+		prev = m;
+	} while (off < data.size());
+	head->pkt_len = static_cast<uint32_t>(data.size());
+	return head;
+}
+
+std::vector<uint8_t> bytes_of(const rte_mbuf *m)
+{
+	std::vector<uint8_t> out;
+	for (; m != nullptr; m = m->next) {
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+		out.insert(out.end(), p, p + m->data_len);
+	}
+	return out;
+}
+
+uint16_t tx1(uint16_t port, uint16_t q, rte_mbuf *m)
+{
+	return rte_eth_tx_burst(port, q, &m, 1);
+}
+
+std::vector<rte_mbuf *> rx_wait(uint16_t port, uint16_t q, size_t n, int timeout_ms)
+{
+	std::vector<rte_mbuf *> out;
+	eventually(
+	    [&] {
+		    rte_mbuf *b[32];
+		    uint16_t k = rte_eth_rx_burst(port, q, b, 32);
+		    out.insert(out.end(), b, b + k);
+		    return out.size() >= n;
+	    },
+	    timeout_ms);
+	return out;
+}
+
+void free_all(std::vector<rte_mbuf *> &v)
+{
+	for (rte_mbuf *m : v)
+		rte_pktmbuf_free(m);
+	v.clear();
+}
+
+void PortTest::SetUp()
+{
+	start_in_use_ = in_use();
+}
+
+void PortTest::TearDown()
+{
+	for (auto it = ports_.rbegin(); it != ports_.rend(); ++it)
+		EXPECT_EQ(destroy(*it), 0) << *it;
+	ports_.clear();
+	/* mbuf accounting: nothing this test moved is left anywhere. */
+	EXPECT_TRUE(eventually([&] { return in_use() == start_in_use_; }))
+	    << "mbufs in use: " << in_use() << ", at start: " << start_in_use_;
+}
+
+int PortTest::make(const std::string &name, const std::string &args, bool start, uint16_t nq)
+{
+	int port = create(name, args);
+	if (port < 0)
+		return port;
+	ports_.push_back(name);
+	if (start) {
+		int ret = configure_start(static_cast<uint16_t>(port), nq);
+		if (ret != 0)
+			return ret;
+	}
+	return port;
+}
+
+} // namespace bt
+
+int main(int argc, char **argv)
+{
+	::testing::InitGoogleTest(&argc, argv);
+	std::string prefix = "bsdtap-test-" + std::to_string(getpid());
+	const char *eal[] = {
+	    "bsdtap-tests",	    "--no-huge",    "--no-pci", "-m", "512",
+	    "--file-prefix",	    prefix.c_str(), "-l",	"0",  "--log-level",
+	    "pmd.net.bsdtap:notice"};
+	if (rte_eal_init(static_cast<int>(RTE_DIM(eal)), const_cast<char **>(eal)) < 0) {
+		fprintf(stderr, "EAL init failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	/* 2 KiB data room: frames above that become chains, as in real pools. */
+	bt::g_pool = rte_pktmbuf_pool_create("bt_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					     rte_socket_id());
+	if (bt::g_pool == nullptr) {
+		fprintf(stderr, "mempool: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	int ret = RUN_ALL_TESTS();
+	rte_eal_cleanup();
+	return ret;
+}

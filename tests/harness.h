@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef BSDTAP_TEST_HARNESS_H
+#define BSDTAP_TEST_HARNESS_H
+
+/*
+ * Shared by every test binary: EAL is initialised once in main() (it cannot
+ * be initialised twice in a process) with --no-huge --no-pci and a unique
+ * file prefix; ports are created inside the tests with rte_vdev_init, as
+ * DPDK's own app/test does.
+ */
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+namespace bt
+{
+
+/* The pool every test uses unless it needs its own. */
+rte_mempool *pool();
+
+/* Create net_bsdtap<unit> with devargs; returns the port id or -errno. */
+int create(const std::string &name, const std::string &args = "");
+/* Configure nq queue pairs from pool(), start; returns 0 or -errno. */
+int configure_start(uint16_t port, uint16_t nq = 1, rte_mempool *mp = nullptr);
+/* Stop, close and uninit by vdev name; returns 0 or -errno of the uninit. */
+int destroy(const std::string &name);
+
+/* A frame of len bytes: broadcast dst, src 02:00:..., seq in the payload. */
+std::vector<uint8_t> frame(size_t len, uint32_t seq = 0);
+/* An mbuf (chain of segments of seg bytes each, 0 = one segment) holding data. */
+rte_mbuf *mbuf_of(const std::vector<uint8_t> &data, uint16_t seg = 0, rte_mempool *mp = nullptr);
+std::vector<uint8_t> bytes_of(const rte_mbuf *m);
+
+/* Send one mbuf on (port, q); returns what tx burst returned. */
+uint16_t tx1(uint16_t port, uint16_t q, rte_mbuf *m);
+/* Receive up to n within timeout_ms (polling rx burst). */
+std::vector<rte_mbuf *> rx_wait(uint16_t port, uint16_t q, size_t n, int timeout_ms = 2000);
+void free_all(std::vector<rte_mbuf *> &v);
+
+/* Wait until pred() or timeout; returns pred(). */
+template <typename F> bool eventually(F pred, int timeout_ms = 2000);
+
+unsigned in_use(rte_mempool *mp = nullptr);
+
+/* Each test checks that the mempool's in-use count returns to its start. */
+class PortTest : public ::testing::Test
+{
+protected:
+	void SetUp() override;
+	void TearDown() override;
+	/* Names of ports this test created: destroyed in TearDown. */
+	std::vector<std::string> ports_;
+	int make(const std::string &name, const std::string &args = "", bool start = true,
+		 uint16_t nq = 1);
+	unsigned start_in_use_ = 0;
+};
+
+std::string unique_name(); /* net_bsdtapN with a fresh N (>= 100) */
+
+} // namespace bt
+
+#include <chrono>
+#include <thread>
+
+template <typename F> bool bt::eventually(F pred, int timeout_ms)
+{
+	auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+	while (!pred()) {
+		if (std::chrono::steady_clock::now() > end)
+			return pred();
+		std::this_thread::sleep_for(std::chrono::microseconds(200));
+	}
+	return true;
+}
+
+#endif
