@@ -291,6 +291,7 @@ const xstat_def xstat_defs[] = {
     {"rx_runt_errors", &queue::ierrors, &queue::base_ierrors},
     {"rx_inq_full_drops", &queue::imissed, &queue::base_imissed},
     {"reader_truncated_frames", &queue::truncated, &queue::base_truncated},
+    {"devq_purged_frames", &queue::purged, &queue::base_purged},
 };
 constexpr unsigned nb_xstats = RTE_DIM(xstat_defs);
 
@@ -703,12 +704,19 @@ void unit_purge_devq(queue *q) noexcept
 		return;
 	struct rte_mbuf *m[64];
 	unsigned n;
+	uint64_t total = 0;
 	while ((n = rte_ring_mc_dequeue_burst(q->devq, reinterpret_cast<void **>(m), 64, nullptr)) >
-	       0)
+	       0) {
 		rte_pktmbuf_free_bulk(m, n);
+		total += n;
+	}
 	struct rte_mbuf *held = q->held.exchange(nullptr);
-	if (held != nullptr)
+	if (held != nullptr) {
 		rte_pktmbuf_free(held);
+		total++;
+	}
+	if (total > 0)
+		q->purged.add_shared(total);
 }
 
 void unit_purge_inq(queue *q) noexcept

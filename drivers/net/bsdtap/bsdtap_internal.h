@@ -58,6 +58,8 @@ struct counter {
 	{
 		v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 	}
+	/* For the few counters with several writers (control path only). */
+	void add_shared(uint64_t n) noexcept { v.fetch_add(n, std::memory_order_relaxed); }
 	uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
 };
 
@@ -79,6 +81,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	counter rx_nombuf;			      /* C23: write found no mbuf */
 	counter imissed;			      /* inq full, frame dropped */
 	counter truncated;			      /* C17: frames cut by a short read */
+	/* Frames purged from the devq by close, stop or start (C39, C42). Several
+	 * writers (a reader's close, control), so this one is a locked add. */
+	counter purged;
 	/* A frame taken off the devq by FIONREAD's peek, returned by the next read
 	 * or burst. An atomic slot so that a control purge can take it too. */
 	std::atomic<struct rte_mbuf *> held{nullptr};
@@ -100,6 +105,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	uint64_t base_rx_nombuf = 0, base_imissed = 0;
 	uint64_t base_tx_noreader = 0, base_tx_noreader_bytes = 0, base_wakeups = 0;
 	uint64_t base_sigio = 0, base_truncated = 0;
+	uint64_t base_purged = 0;
 };
 
 /* One unit (a tap_softc). Allocated with rte_zmalloc; placement-new'd. */
