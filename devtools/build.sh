@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Build bsdtap: runs setup.sh, configures the build tree once, runs ninja.
 #
-# Usage: devtools/build.sh [--asan]
+# Usage: devtools/build.sh [--asan | --tsan]
 #   (default)  release build in build/
 #   --asan     debug build with AddressSanitizer and UBSan in build-asan/
+#   --tsan     build with ThreadSanitizer in build-tsan/ (tests only)
 #
 # The build tree is configured only when its build.ninja is missing; to
 # change options later use 'meson configure <dir> -D...'. Note that
@@ -18,6 +19,7 @@ asan=0
 for arg in "$@"; do
 	case $arg in
 	--asan) asan=1 ;;
+	--tsan) asan=2 ;;
 	-h | --help)
 		bsdtap_usage "$0"
 		exit 0
@@ -34,6 +36,9 @@ sdk_include=$(bsdtap_sdk_include_arg)
 if [[ $asan -eq 1 ]]; then
 	builddir=build-asan
 	extra=("-Db_sanitize=address,undefined" -Db_lundef=false -Dbuildtype=debug)
+elif [[ $asan -eq 2 ]]; then
+	builddir=build-tsan
+	extra=(-Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized -Dbenchmarks=false)
 else
 	builddir=build
 	extra=()
