@@ -53,7 +53,12 @@ bool gone(const rte_pmd_bsdtap_reader *r) noexcept
 
 bool devq_empty(const rte_pmd_bsdtap_reader *r) noexcept
 {
-	return r->q->held.load(std::memory_order_relaxed) == nullptr && rte_ring_empty(r->q->devq);
+	/* rte_ring_empty() reads the tails with plain loads; the wakeup
+	 * protocol needs the producer's tail as an atomic, ordered load. */
+	const struct rte_ring *d = r->q->devq;
+	return r->q->held.load(std::memory_order_relaxed) == nullptr &&
+	       __atomic_load_n(&d->prod.tail, __ATOMIC_ACQUIRE) ==
+		       __atomic_load_n(&d->cons.tail, __ATOMIC_RELAXED);
 }
 
 void drain_efd(int efd) noexcept
