@@ -58,7 +58,7 @@ bool devq_empty(const rte_pmd_bsdtap_reader *r) noexcept
 	const struct rte_ring *d = r->q->devq;
 	return r->q->held.load(std::memory_order_relaxed) == nullptr &&
 	       __atomic_load_n(&d->prod.tail, __ATOMIC_ACQUIRE) ==
-		       __atomic_load_n(&d->cons.tail, __ATOMIC_RELAXED);
+		   __atomic_load_n(&d->cons.tail, __ATOMIC_RELAXED);
 }
 
 void drain_efd(int efd) noexcept
