@@ -22,7 +22,8 @@
 
 #include "rte_pmd_bsdtap.h"
 
-namespace {
+namespace
+{
 
 rte_mempool *pool;
 uint16_t port;
@@ -40,14 +41,14 @@ void fill(rte_mbuf **m, unsigned n, uint16_t len)
 void BM_BareRing(benchmark::State &st)
 {
 	const unsigned burst = static_cast<unsigned>(st.range(0));
-	rte_ring *r = rte_ring_create("bench_bare", 1024, rte_socket_id(),
-				      RING_F_SP_ENQ | RING_F_SC_DEQ);
+	rte_ring *r =
+	    rte_ring_create("bench_bare", 1024, rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	std::vector<rte_mbuf *> m(burst);
 	rte_pktmbuf_alloc_bulk(pool, m.data(), burst);
 	for (auto _ : st) {
 		rte_ring_sp_enqueue_burst(r, reinterpret_cast<void **>(m.data()), burst, nullptr);
 		benchmark::DoNotOptimize(rte_ring_sc_dequeue_burst(
-			r, reinterpret_cast<void **>(m.data()), burst, nullptr));
+		    r, reinterpret_cast<void **>(m.data()), burst, nullptr));
 	}
 	rte_pktmbuf_free_bulk(m.data(), burst);
 	rte_ring_free(r);
@@ -153,8 +154,9 @@ BENCHMARK(BM_EmptyPollReader);
 int main(int argc, char **argv)
 {
 	std::string prefix = "bsdtap-bench-" + std::to_string(getpid());
-	const char *eal[] = {"bench", "--no-huge", "--no-pci", "-m", "512", "--file-prefix",
-			     prefix.c_str(), "-l", "0", "--log-level", "error"};
+	const char *eal[] = {"bench", "--no-huge",     "--no-pci",     "-m",
+			     "512",   "--file-prefix", prefix.c_str(), "-l",
+			     "0",     "--log-level",   "error"};
 	if (rte_eal_init(static_cast<int>(RTE_DIM(eal)), const_cast<char **>(eal)) < 0)
 		return 1;
 	pool = rte_pktmbuf_pool_create("bench_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,

@@ -108,8 +108,10 @@ int eth_dev_start(struct rte_eth_dev *dev) noexcept
 {
 	unit *u = unit_of(dev);
 	/* tapifinit: drain what a stopped unit held, then run. */
-	for (uint16_t i = 0; i < u->nb_queues; i++)
+	for (uint16_t i = 0; i < u->nb_queues; i++) {
 		unit_purge_devq(&u->q[i]);
+		unit_purge_inq(&u->q[i]); /* frames a reader wrote while stopped */
+	}
 	dev->tx_pkt_burst = u->args.txfull == txfull_mode::backpressure ? eth_bsdtap_tx_backpressure
 									: eth_bsdtap_tx_drop;
 	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
@@ -579,7 +581,8 @@ int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
 	const char *name = rte_vdev_device_name(vdev);
 	const char *params = rte_vdev_device_args(vdev);
 
-	if (rte_eal_process_type() == RTE_PROC_SECONDARY)
+	primary_process = rte_eal_process_type() == RTE_PROC_PRIMARY;
+	if (!primary_process)
 		return probe_secondary(vdev, name);
 
 	devargs args;
@@ -685,6 +688,8 @@ int bsdtap_remove(struct rte_vdev_device *vdev) noexcept
 } // namespace
 
 /* ------------------------------------------------------------ unit helpers */
+
+bool primary_process = false;
 
 unit *unit_of(struct rte_eth_dev *dev) noexcept
 {

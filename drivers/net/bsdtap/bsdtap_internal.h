@@ -131,6 +131,9 @@ struct unit {
 	queue q[BSDTAP_MAX_QUEUES];
 };
 
+/* Set at probe: the eventfds in the units are this process's. */
+extern bool primary_process;
+
 /* Unit helpers shared by the ethdev ops and the reader API. */
 unit *unit_of(struct rte_eth_dev *dev) noexcept;
 void unit_put(unit *u) noexcept;

@@ -377,6 +377,9 @@ ssize_t rte_pmd_bsdtap_readv(struct rte_pmd_bsdtap_reader *r, const struct iovec
 {
 	if (r == nullptr || iovcnt < 0 || (iov == nullptr && iovcnt > 0))
 		return fail(EINVAL);
+	for (int i = 0; i < iovcnt; i++)
+		if (iov[i].iov_base == nullptr && iov[i].iov_len > 0)
+			return fail(EINVAL);
 	for (;;) {
 		if (gone(r))
 			return fail(EHOSTDOWN); /* C14: before anything else */

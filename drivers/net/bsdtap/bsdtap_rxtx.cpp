@@ -35,7 +35,10 @@ inline void notify_reader(queue *q) noexcept
 	uint32_t f = q->flags.load(std::memory_order_relaxed);
 	if (likely((f & (QF_RWAIT | QF_ASYNC)) == 0))
 		return;
-	if ((f & QF_RWAIT) != 0 &&
+	/* The eventfd number is the primary's: a secondary must not write it
+	 * (it names another file there). Wakeups for a secondary's tx need the
+	 * fd passed over rte_mp (planned); until then its readers poll. */
+	if ((f & QF_RWAIT) != 0 && primary_process &&
 	    (q->flags.fetch_and(~QF_RWAIT, std::memory_order_relaxed) & QF_RWAIT) != 0) {
 		uint64_t one = 1;
 		ssize_t r = write(q->efd, &one, sizeof(one));
