@@ -14,14 +14,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=devtools/lib.sh
 source "$here/lib.sh"
 
-case ${1:-} in
--h | --help)
-	bsdtap_usage "$0"
-	exit 0
-	;;
-"") ;;
-*) bsdtap_die "unknown argument '$1' (try --help)" ;;
-esac
+bsdtap_no_args "$0" "$@"
 
 cd "$BSDTAP_ROOT"
 for tool in clang-format cppcheck; do

@@ -79,6 +79,20 @@ bsdtap_usage() {
 	awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$1"
 }
 
+# For scripts that take no argument but --help: $1 is the script, the rest its arguments.
+bsdtap_no_args() {
+	local script=$1
+	shift
+	case ${1:-} in
+	-h | --help)
+		bsdtap_usage "$script"
+		exit 0
+		;;
+	"") ;;
+	*) bsdtap_die "unknown argument '$1' (try --help)" ;;
+	esac
+}
+
 # Directories whose C/C++ sources are formatted and checked.
 BSDTAP_SOURCE_DIRS=(drivers app tests bench examples)
 

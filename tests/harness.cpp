@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <ethdev_driver.h>
 #include <rte_bus_vdev.h>
 #include <rte_eal.h>
 #include <rte_lcore.h>
@@ -44,7 +45,7 @@ int create(const std::string &name, const std::string &args)
 	return ret != 0 ? ret : port;
 }
 
-int configure_start(uint16_t port, uint16_t nq, rte_mempool *mp)
+int configure(uint16_t port, uint16_t nq, rte_mempool *mp)
 {
 	rte_eth_conf conf{};
 	int ret = rte_eth_dev_configure(port, nq, nq, &conf);
@@ -53,9 +54,18 @@ int configure_start(uint16_t port, uint16_t nq, rte_mempool *mp)
 					     mp ? mp : g_pool);
 	for (uint16_t q = 0; ret == 0 && q < nq; q++)
 		ret = rte_eth_tx_queue_setup(port, q, 256, rte_socket_id(), nullptr);
-	if (ret == 0)
-		ret = rte_eth_dev_start(port);
 	return ret;
+}
+
+int configure_start(uint16_t port, uint16_t nq, rte_mempool *mp)
+{
+	int ret = configure(port, nq, mp);
+	return ret == 0 ? rte_eth_dev_start(port) : ret;
+}
+
+bool started(uint16_t port)
+{
+	return rte_eth_devices[port].data->dev_started != 0;
 }
 
 int destroy(const std::string &name)

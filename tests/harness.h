@@ -26,8 +26,12 @@ rte_mempool *pool();
 
 /* Create net_bsdtap<unit> with devargs; returns the port id or -errno. */
 int create(const std::string &name, const std::string &args = "");
-/* Configure nq queue pairs from pool(), start; returns 0 or -errno. */
+/* Configure nq queue pairs from mp (default pool()), not started; 0 or -errno. */
+int configure(uint16_t port, uint16_t nq = 1, rte_mempool *mp = nullptr);
+/* configure(), then start; returns 0 or -errno. */
 int configure_start(uint16_t port, uint16_t nq = 1, rte_mempool *mp = nullptr);
+/* ethdev's own started flag (no public getter in 22.11). */
+bool started(uint16_t port);
 /* Stop, close and uninit by vdev name; returns 0 or -errno of the uninit. */
 int destroy(const std::string &name);
 

@@ -204,21 +204,16 @@ TEST_F(Conformance, C06_UpOnOpenStartsAndCloseStops)
 	int p = port("up_on_open=1", false);
 	ASSERT_GE(p, 0);
 	auto port_id = static_cast<uint16_t>(p);
-	rte_eth_conf conf{};
-	ASSERT_EQ(rte_eth_dev_configure(port_id, 1, 1, &conf), 0);
-	ASSERT_EQ(rte_eth_rx_queue_setup(port_id, 0, 256, rte_socket_id(), nullptr, bt::pool()), 0);
-	ASSERT_EQ(rte_eth_tx_queue_setup(port_id, 0, 256, rte_socket_id(), nullptr), 0);
+	ASSERT_EQ(bt::configure(port_id), 0);
 	reader *&r = open();
 	ASSERT_NE(r, nullptr);
 	int flags = 0;
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_SIOCGIFFLAGS, &flags), 0);
 	EXPECT_NE(flags & RTE_PMD_BSDTAP_IFF_UP, 0);
-	/* started: configure is refused while the port runs */
-	EXPECT_EQ(rte_eth_dev_configure(port_id, 1, 1, &conf), -EBUSY);
+	EXPECT_TRUE(bt::started(port_id));
 	EXPECT_TRUE(bt::eventually([&] { return link_status(port_id) == RTE_ETH_LINK_UP; }));
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r), 0);
-	/* stopped again: configure is accepted */
-	EXPECT_EQ(rte_eth_dev_configure(port_id, 1, 1, &conf), 0);
+	EXPECT_FALSE(bt::started(port_id));
 	EXPECT_EQ(link_status(port_id), RTE_ETH_LINK_DOWN);
 
 	/* A port the application started stays up after close. */
@@ -227,7 +222,7 @@ TEST_F(Conformance, C06_UpOnOpenStartsAndCloseStops)
 	reader *&r2 = open();
 	ASSERT_NE(r2, nullptr);
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r2), 0);
-	EXPECT_EQ(rte_eth_dev_configure(static_cast<uint16_t>(p2), 1, 1, &conf), -EBUSY);
+	EXPECT_TRUE(bt::started(static_cast<uint16_t>(p2)));
 }
 
 TEST_F(Conformance, C07_SecondOpenIsBusy)
@@ -1087,10 +1082,7 @@ TEST_F(Conformance, C36_VmnetSetFlagsKeepsCantChangeForcesUp)
 	int p = port("mode=vmnet", false);
 	ASSERT_GE(p, 0);
 	auto port_id = static_cast<uint16_t>(p);
-	rte_eth_conf conf{};
-	ASSERT_EQ(rte_eth_dev_configure(port_id, 1, 1, &conf), 0);
-	ASSERT_EQ(rte_eth_rx_queue_setup(port_id, 0, 256, rte_socket_id(), nullptr, bt::pool()), 0);
-	ASSERT_EQ(rte_eth_tx_queue_setup(port_id, 0, 256, rte_socket_id(), nullptr), 0);
+	ASSERT_EQ(bt::configure(port_id), 0);
 	reader *&r = open();
 	ASSERT_NE(r, nullptr);
 	int f = 0;
@@ -1106,7 +1098,7 @@ TEST_F(Conformance, C36_VmnetSetFlagsKeepsCantChangeForcesUp)
 	EXPECT_EQ(f & RTE_PMD_BSDTAP_IFF_CANTCHANGE,
 		  RTE_PMD_BSDTAP_IFF_CANTCHANGE); /* kept, not cleared */
 	EXPECT_EQ(rte_eth_promiscuous_get(port_id), 1);
-	EXPECT_EQ(rte_eth_dev_configure(port_id, 1, 1, &conf), -EBUSY); /* started */
+	EXPECT_TRUE(bt::started(port_id));
 	/* clearing promisc, keeping UP */
 	want = 0;
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_VMIO_SIOCSIFFLAGS, &want), 0);
@@ -1284,7 +1276,6 @@ TEST_F(Conformance, C42_ClosePurgesClearsOwnerAndLinkGoesDown)
 
 TEST_F(Conformance, C43_CloseLeavesVmnetAndAppStartedPortsUp)
 {
-	rte_eth_conf conf{};
 	/* vmnet: the link is up without a reader and stays up on close */
 	int p = port("mode=vmnet");
 	ASSERT_GE(p, 0);
@@ -1295,7 +1286,7 @@ TEST_F(Conformance, C43_CloseLeavesVmnetAndAppStartedPortsUp)
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r), 0);
 	std::this_thread::sleep_for(std::chrono::milliseconds(20));
 	EXPECT_EQ(link_status(port_id), RTE_ETH_LINK_UP);
-	EXPECT_EQ(rte_eth_dev_configure(port_id, 1, 1, &conf), -EBUSY); /* still started */
+	EXPECT_TRUE(bt::started(port_id)); /* still started */
 
 	/* up_on_open on a port the application started: close leaves it up */
 	int p2 = port("up_on_open=1");
@@ -1304,7 +1295,7 @@ TEST_F(Conformance, C43_CloseLeavesVmnetAndAppStartedPortsUp)
 	reader *&r2 = open();
 	ASSERT_NE(r2, nullptr);
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r2), 0);
-	EXPECT_EQ(rte_eth_dev_configure(port2, 1, 1, &conf), -EBUSY);
+	EXPECT_TRUE(bt::started(port2));
 
 	/* up_on_open on a stopped port: close stops what open started */
 	int p3 = port("up_on_open=1");
@@ -1313,9 +1304,9 @@ TEST_F(Conformance, C43_CloseLeavesVmnetAndAppStartedPortsUp)
 	ASSERT_EQ(rte_eth_dev_stop(port3), 0);
 	reader *&r3 = open();
 	ASSERT_NE(r3, nullptr);
-	EXPECT_EQ(rte_eth_dev_configure(port3, 1, 1, &conf), -EBUSY);
+	EXPECT_TRUE(bt::started(port3));
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r3), 0);
-	EXPECT_EQ(rte_eth_dev_configure(port3, 1, 1, &conf), 0);
+	EXPECT_FALSE(bt::started(port3));
 }
 
 TEST_F(Conformance, C44_RemovalWhileHeldIsBusyOrHostDown)
