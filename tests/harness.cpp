@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 
 #include <unistd.h>
 
@@ -210,5 +211,8 @@ int main(int argc, char **argv)
 	}
 	int ret = RUN_ALL_TESTS();
 	rte_eal_cleanup();
+	/* EAL leaves its runtime directory behind; each run has its own. */
+	std::error_code ec;
+	std::filesystem::remove_all("/var/run/dpdk/" + prefix, ec);
 	return ret;
 }

@@ -26,6 +26,7 @@
 
 #include "bsdtap_internal.h"
 #include "bsdtap_log.h"
+#include "bsdtap_mp.h"
 #include "bsdtap_registry.h"
 
 RTE_LOG_REGISTER(bsdtap_logtype, pmd.net.bsdtap, NOTICE);
@@ -173,7 +174,6 @@ int eth_dev_close(struct rte_eth_dev *dev) noexcept
 		u->q[i].mp = nullptr;
 	}
 	rte_eal_alarm_cancel(lsc_alarm, reinterpret_cast<void *>(uintptr_t{dev->data->port_id}));
-	registry_remove(u);
 	pi->u = nullptr;
 	unit_put(u);
 	return 0;
@@ -491,8 +491,8 @@ void fake_mac(uint32_t unit_no, struct rte_ether_addr *mac) noexcept
 	mac->addr_bytes[5] = static_cast<uint8_t>(unit_no);
 }
 
-/* Frees a unit that probe could not finish. */
-void unit_destroy(unit *u) noexcept
+/* Frees a unit's rings, fds and memory (not listed in the registry). */
+void unit_free(unit *u) noexcept
 {
 	for (queue &q : u->q) {
 		unit_purge_devq(&q);
@@ -549,7 +549,7 @@ unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int s
 		if (q.devq == nullptr || q.inq == nullptr || q.efd < 0) {
 			BSDTAP_LOG(ERR, "%s: queue %u: cannot create rings or eventfd: %s", name, i,
 				   rte_strerror(q.efd < 0 ? errno : rte_errno));
-			unit_destroy(u);
+			unit_free(u);
 			return nullptr;
 		}
 		if (args.vmnet)
@@ -569,6 +569,12 @@ int probe_secondary(struct rte_vdev_device *vdev, const char *name) noexcept
 	dev->device = &vdev->device;
 	dev->rx_pkt_burst = eth_bsdtap_rx;
 	unit *u = unit_of(dev);
+	if (u != nullptr) {
+		/* Readers in this process find the primary's unit by name. */
+		auto reg = registry_lock();
+		if (!registry_has_locked(u))
+			registry_add_locked(u);
+	}
 	dev->tx_pkt_burst = (u != nullptr && u->args.txfull == txfull_mode::backpressure)
 				? eth_bsdtap_tx_backpressure
 				: eth_bsdtap_tx_drop;
@@ -604,6 +610,9 @@ int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
 	if (socket < 0)
 		socket = static_cast<int>(rte_socket_id());
 
+	ret = mp_primary_init();
+	if (ret < 0)
+		return ret;
 	std::unique_lock<std::mutex> reg = registry_lock();
 	if (registry_find_locked(args.iface) != nullptr) {
 		BSDTAP_LOG(ERR, "%s: interface name %s already in use", name, args.iface);
@@ -616,14 +625,14 @@ int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
 	/* From here every failure releases what was built: the port, then the unit. */
 	struct rte_eth_dev *dev = rte_eth_vdev_allocate(vdev, sizeof(pmd_internals));
 	if (dev == nullptr) {
-		unit_destroy(u);
+		unit_free(u);
 		return -ENOMEM;
 	}
 	auto *mac = static_cast<struct rte_ether_addr *>(
 	    rte_zmalloc_socket("bsdtap_mac", sizeof(struct rte_ether_addr), 0, socket));
 	if (mac == nullptr) {
 		rte_eth_dev_release_port(dev);
-		unit_destroy(u);
+		unit_free(u);
 		return -ENOMEM;
 	}
 	u->port_id = dev->data->port_id;
@@ -669,8 +678,11 @@ int bsdtap_remove(struct rte_vdev_device *vdev) noexcept
 	struct rte_eth_dev *dev = rte_eth_dev_allocated(name);
 	if (dev == nullptr)
 		return 0; /* already closed */
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		if (unit_of(dev) != nullptr)
+			registry_remove(unit_of(dev));
 		return rte_eth_dev_release_port(dev);
+	}
 	unit *u = unit_of(dev);
 	/* MOD_UNLOAD's EBUSY: a reader that is not the port's own built-in one
 	 * holds the unit (C44). Closing the port instead (rte_eth_dev_close)
@@ -697,10 +709,23 @@ unit *unit_of(struct rte_eth_dev *dev) noexcept
 	return pi == nullptr ? nullptr : pi->u;
 }
 
+void unit_destroy(unit *u) noexcept
+{
+	registry_remove(u);
+	unit_free(u);
+}
+
 void unit_put(unit *u) noexcept
 {
-	if (u->refcnt.fetch_sub(1) == 1)
+	if (u->refcnt.fetch_sub(1) != 1)
+		return;
+	if (primary_process) {
 		unit_destroy(u);
+	} else {
+		/* Rings and eventfds are the primary's to free. */
+		registry_remove(u);
+		mp_notify(MP_RELEASE, u, 0);
+	}
 }
 
 void unit_purge_devq(queue *q) noexcept

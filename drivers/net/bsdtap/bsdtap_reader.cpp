@@ -29,6 +29,7 @@
 
 #include "bsdtap_internal.h"
 #include "bsdtap_log.h"
+#include "bsdtap_mp.h"
 #include "bsdtap_registry.h"
 
 struct rte_pmd_bsdtap_reader {
@@ -37,7 +38,8 @@ struct rte_pmd_bsdtap_reader {
 	int efd; /* the queue's wakeup eventfd in this process */
 	bool nonblock;
 	bool fd_mode; /* rte_pmd_bsdtap_fd() was called: keep the fd level exact */
-	bool builtin; /* the port's own echo/sink reader */
+	bool builtin;  /* the port's own echo/sink reader */
+	bool own_efd;  /* received over rte_mp: this handle closes it */
 };
 
 namespace bsdtap
@@ -162,6 +164,64 @@ ssize_t fail(int err) noexcept
 
 /* ---------------------------------------------------------- open / close */
 
+/* The closing half of tapclose for one queue: also used for a reader that
+ * died without closing (C45). The caller still holds the handle's reference. */
+void queue_release(unit *u, queue *q, bool builtin) noexcept
+{
+	/* C33: owner and async are cleared on close. */
+	q->flags.fetch_and(~(QF_ASYNC | QF_RWAIT));
+	q->sigio_owner.store(0);
+	q->opener_pid.store(0);
+	unit_purge_devq(q); /* C42 */
+	q->flags.fetch_and(~QF_OPEN);
+	/* A tx racing this close may still queue a few frames; the next open,
+	 * port stop or close purges them. */
+	u->nb_open.fetch_sub(1);
+	if (builtin)
+		u->nb_builtin.fetch_sub(1);
+}
+
+/* Primary only: what an open does to the port (C04, C06). */
+void unit_after_open(unit *u) noexcept
+{
+	/* C06: up_on_open starts a stopped port; the matching close stops it. */
+	if (u->args.up_on_open && (u->uflags.load() & UF_STARTED) == 0) {
+		int ret = rte_eth_dev_start(u->port_id);
+		if (ret == 0)
+			u->uflags.fetch_or(UF_CLOSEDOWN);
+		else
+			BSDTAP_LOG(WARNING, "%s: up_on_open: cannot start port %u: %s", u->iface,
+				   u->port_id, rte_strerror(-ret));
+	}
+	unit_link_changed(u);
+}
+
+/* Primary only: what a close does to the port (C42, C43, C09). */
+void unit_after_close(unit *u) noexcept
+{
+	if ((u->uflags.load() & UF_GONE) != 0)
+		return;
+	bool last = u->nb_open.load() == 0;
+	if (last && (u->uflags.load() & UF_CLOSEDOWN) != 0) {
+		/* C43: close stops what open started. */
+		u->uflags.fetch_and(~UF_CLOSEDOWN);
+		rte_eth_dev_stop(u->port_id);
+	}
+	unit_link_changed(u);
+	if (last && (u->uflags.load() & UF_CLONE) != 0) {
+		/* C09: a cloned unit goes away with its last close. */
+		char name[RTE_DEV_NAME_MAX_LEN];
+		snprintf(name, sizeof(name), "%s", u->name);
+		uint16_t port = u->port_id;
+		if (rte_eth_devices[port].data->dev_started)
+			rte_eth_dev_stop(port);
+		int ret = rte_vdev_uninit(name);
+		if (ret != 0)
+			BSDTAP_LOG(ERR, "%s: cannot destroy cloned unit: %s", name,
+				   rte_strerror(-ret));
+	}
+}
+
 rte_pmd_bsdtap_reader *reader_open(const char *name, uint16_t qid, int flags, bool builtin) noexcept
 {
 	if ((flags & ~RTE_PMD_BSDTAP_O_NONBLOCK) != 0) {
@@ -219,17 +279,23 @@ rte_pmd_bsdtap_reader *reader_open(const char *name, uint16_t qid, int flags, bo
 	q->remote_mac = u->mac; /* C05, C34 */
 	q->sigio_owner.store(0);
 
-	/* C06: up_on_open starts a stopped port; the matching close stops it. */
-	if (u->args.up_on_open && (u->uflags.load() & UF_STARTED) == 0 &&
-	    rte_eal_process_type() == RTE_PROC_PRIMARY) {
-		int ret = rte_eth_dev_start(u->port_id);
-		if (ret == 0)
-			u->uflags.fetch_or(UF_CLOSEDOWN);
-		else
-			BSDTAP_LOG(WARNING, "%s: up_on_open: cannot start port %u: %s", u->iface,
-				   u->port_id, rte_strerror(-ret));
+	if (!primary_process) {
+		/* The wakeup eventfd crosses from the primary over rte_mp. */
+		r->efd = mp_get_efd(u, qid);
+		if (r->efd < 0) {
+			int err = -r->efd;
+			r->efd = -1;
+			queue_release(u, q, builtin);
+			unit_put(u);
+			delete r;
+			rte_errno = err;
+			return nullptr;
+		}
+		r->own_efd = true;
+		mp_notify(MP_OPENED, u, qid);
+	} else {
+		unit_after_open(u);
 	}
-	unit_link_changed(u);
 	BSDTAP_LOG(DEBUG, "%s: queue %u opened by pid %d", u->iface, qid, getpid());
 	return r;
 }
@@ -241,42 +307,13 @@ int reader_close(rte_pmd_bsdtap_reader **rp) noexcept
 	rte_pmd_bsdtap_reader *r = *rp;
 	*rp = nullptr;
 	unit *u = r->u;
-	queue *q = r->q;
-
-	/* C33: owner and async are cleared on close. */
-	q->flags.fetch_and(~(QF_ASYNC | QF_RWAIT));
-	q->sigio_owner.store(0);
-	q->opener_pid.store(0);
-	unit_purge_devq(q); /* C42 */
-	q->flags.fetch_and(~QF_OPEN);
-	/* A tx racing this close may still queue a few frames; the next open,
-	 * port stop or close purges them. */
-	uint32_t left = u->nb_open.fetch_sub(1) - 1;
-	if (r->builtin)
-		u->nb_builtin.fetch_sub(1);
-
-	bool gone_now = (u->uflags.load() & UF_GONE) != 0;
-	if (!gone_now && left == 0 && (u->uflags.load() & UF_CLOSEDOWN) != 0 &&
-	    rte_eal_process_type() == RTE_PROC_PRIMARY) {
-		/* C43: close stops what open started. */
-		u->uflags.fetch_and(~UF_CLOSEDOWN);
-		rte_eth_dev_stop(u->port_id);
-	}
-	if (!gone_now)
-		unit_link_changed(u);
-	if (!gone_now && left == 0 && (u->uflags.load() & UF_CLONE) != 0 &&
-	    rte_eal_process_type() == RTE_PROC_PRIMARY) {
-		/* C09: a cloned unit goes away with its last close. */
-		char name[RTE_DEV_NAME_MAX_LEN];
-		snprintf(name, sizeof(name), "%s", u->name);
-		uint16_t port = u->port_id;
-		if (rte_eth_devices[port].data->dev_started)
-			rte_eth_dev_stop(port);
-		int ret = rte_vdev_uninit(name);
-		if (ret != 0)
-			BSDTAP_LOG(ERR, "%s: cannot destroy cloned unit: %s", name,
-				   rte_strerror(-ret));
-	}
+	queue_release(u, r->q, r->builtin);
+	if (primary_process)
+		unit_after_close(u);
+	else
+		mp_notify(MP_CLOSED, u, r->q->qid);
+	if (r->own_efd)
+		close(r->efd);
 	unit_put(u);
 	delete r;
 	return 0;

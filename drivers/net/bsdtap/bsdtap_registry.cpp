@@ -24,7 +24,8 @@ std::unique_lock<std::mutex> registry_lock() noexcept
 unit *registry_find_locked(const char *name) noexcept
 {
 	for (unit *u : units)
-		if (u != nullptr && (strcmp(u->iface, name) == 0 || strcmp(u->name, name) == 0))
+		if (u != nullptr && (u->uflags.load() & UF_GONE) == 0 &&
+		    (strcmp(u->iface, name) == 0 || strcmp(u->name, name) == 0))
 			return u;
 	return nullptr;
 }
@@ -44,6 +45,26 @@ void registry_remove(unit *u) noexcept
 	for (unit *&slot : units)
 		if (slot == u)
 			slot = nullptr;
+}
+
+bool registry_has_locked(const unit *u) noexcept
+{
+	for (const unit *x : units)
+		if (x == u)
+			return true;
+	return false;
+}
+
+unsigned registry_take_all(unit **out, unsigned max) noexcept
+{
+	std::lock_guard<std::mutex> g(registry_mutex);
+	unsigned n = 0;
+	for (unit *u : units)
+		if (u != nullptr && n < max) {
+			u->refcnt.fetch_add(1);
+			out[n++] = u;
+		}
+	return n;
 }
 
 uint32_t registry_free_unit_locked(uint32_t from) noexcept

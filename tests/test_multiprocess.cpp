@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Readers in DPDK secondary processes. This binary is the primary (the
+ * application: it creates the port, transmits and receives) and runs
+ * itself again as `--child <scenario> <file prefix> <unit>` for the reader,
+ * a real secondary process that loads the same driver. Needs hugepages:
+ * without them every test is skipped with the reason, unless
+ * BSDTAP_REQUIRE_HUGEPAGES=1 (CI), where that is a failure.
+ */
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <glob.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <rte_bus_vdev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "rte_pmd_bsdtap.h"
+
+namespace
+{
+
+using namespace std::chrono;
+
+std::string g_prefix;
+std::string g_skip; /* why multi-process tests cannot run here */
+rte_mempool *g_pool;
+
+/* ------------------------------------------------------------ the child */
+
+int child_fail(const char *what, int err)
+{
+	fprintf(stderr, "child: %s: %s\n", what, strerror(err));
+	return 1;
+}
+
+/* Each scenario prints "OPEN" once its reader holds the unit, then does
+ * its part; exit status 0 means every check in the child held. */
+int child_main(const std::string &scenario, const std::string &unit)
+{
+	if (scenario == "nounit") {
+		rte_pmd_bsdtap_reader *x = rte_pmd_bsdtap_open("tap_nonexistent", 0, 0);
+		return (x == nullptr && rte_errno == ENXIO) ? 0 : child_fail("open", EINVAL);
+	}
+	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(unit.c_str(), 0, 0);
+	if (scenario == "busy") /* the parent holds queue 0 */
+		return (r == nullptr && rte_errno == EBUSY) ? 0
+							    : child_fail("open of busy", EINVAL);
+	if (r == nullptr)
+		return child_fail("open", rte_errno);
+	printf("OPEN\n");
+	fflush(stdout);
+	int rc = 0;
+	char buf[RTE_PMD_BSDTAP_MRU + 1];
+	if (scenario == "echo") {
+		/* Blocking read: woken by the primary's tx through the passed eventfd. */
+		ssize_t n = rte_pmd_bsdtap_read(r, buf, sizeof(buf));
+		if (n < 0)
+			return child_fail("read", rte_errno);
+		if (rte_pmd_bsdtap_write(r, buf, static_cast<size_t>(n)) != n)
+			return child_fail("write", rte_errno);
+	} else if (scenario == "errnos") {
+		int nb = 1;
+		if (rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIONBIO, &nb) != 0)
+			rc = child_fail("FIONBIO", EINVAL);
+		if (rte_pmd_bsdtap_read(r, buf, sizeof(buf)) != -1 || rte_errno != EAGAIN)
+			rc = child_fail("read on empty: want EAGAIN", rte_errno);
+		if (rte_pmd_bsdtap_write(r, buf, sizeof(buf)) != -1 || rte_errno != EIO)
+			rc = child_fail("write of MRU+1: want EIO", rte_errno);
+		if (rte_pmd_bsdtap_write(r, buf, 0) != 0)
+			rc = child_fail("write of 0", rte_errno);
+		if (rte_pmd_bsdtap_ioctl(r, 9999, &nb) != -ENOTTY)
+			rc = child_fail("unknown ioctl: want ENOTTY", EINVAL);
+		char status[RTE_PMD_BSDTAP_STATUS_LEN];
+		std::string want = "Opened by pid " + std::to_string(getpid());
+		if (rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_SIOCGIFSTATUS, status) != 0 ||
+		    strstr(status, want.c_str()) == nullptr)
+			rc = child_fail("status: want our pid", EINVAL);
+		int n = -1;
+		if (rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIONREAD, &n) != 0 || n != 0)
+			rc = child_fail("FIONREAD on empty: want 0", EINVAL);
+	} else if (scenario == "poll") {
+		int fd = rte_pmd_bsdtap_fd(r);
+		pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, 0) != 0)
+			rc = child_fail("fd readable while the devq is empty", EINVAL);
+		printf("ARMED\n");
+		fflush(stdout);
+		if (poll(&p, 1, 5000) != 1)
+			return child_fail("fd did not become readable", ETIMEDOUT);
+		if (rte_pmd_bsdtap_read(r, buf, sizeof(buf)) != 60)
+			rc = child_fail("read after poll", rte_errno);
+		if (poll(&p, 1, 0) != 0)
+			rc = child_fail("fd readable after draining", EINVAL);
+	} else if (scenario == "burst") {
+		/* Zero-copy: the mbufs are in shared memory; give them straight back. */
+		rte_mbuf *m[32];
+		unsigned got = 0;
+		auto end = steady_clock::now() + seconds(5);
+		while (got < 100 && steady_clock::now() < end) {
+			uint16_t n = rte_pmd_bsdtap_recv_burst(r, m, 32);
+			if (n == 0) {
+				rte_pmd_bsdtap_wait(r, 100);
+				continue;
+			}
+			uint16_t sent = rte_pmd_bsdtap_send_burst(r, m, n);
+			rte_pktmbuf_free_bulk(m + sent, n - sent);
+			got += n;
+		}
+		if (got != 100)
+			rc = child_fail("burst: frames", ERANGE);
+	} else if (scenario == "hold") {
+		pause(); /* until killed (C45) */
+	} else if (scenario == "gone") {
+		/* The primary closes the port: the blocked read must return EHOSTDOWN. */
+		if (rte_pmd_bsdtap_read(r, buf, sizeof(buf)) != -1 || rte_errno != EHOSTDOWN)
+			rc = child_fail("read after port close: want EHOSTDOWN", rte_errno);
+	}
+	if (rte_pmd_bsdtap_close(&r) != 0 || r != nullptr)
+		rc = child_fail("close", EINVAL);
+	return rc;
+}
+
+/* ----------------------------------------------------------- the parent */
+
+struct Child {
+	pid_t pid = -1;
+	int out = -1; /* the child's stdout; read unbuffered, poll must see every line */
+
+	bool start(const std::string &scenario, const std::string &unit)
+	{
+		int p[2];
+		if (pipe(p) != 0)
+			return false;
+		pid = fork();
+		if (pid == 0) {
+			dup2(p[1], 1);
+			close(p[0]);
+			std::string self = "/proc/self/exe";
+			execl(self.c_str(), "test_multiprocess", "--child", scenario.c_str(),
+			      g_prefix.c_str(), unit.c_str(), nullptr);
+			_exit(127);
+		}
+		close(p[1]);
+		out = p[0];
+		return pid > 0;
+	}
+	/* Waits for a line from the child (e.g. "OPEN"). */
+	bool expect(const char *word, int timeout_ms = 20000)
+	{
+		std::string line;
+		char ch;
+		while (true) {
+			pollfd pfd = {out, POLLIN, 0};
+			if (poll(&pfd, 1, timeout_ms) != 1 || read(out, &ch, 1) != 1)
+				return false;
+			if (ch == '\n')
+				return line == word;
+			line += ch;
+		}
+	}
+	int wait_exit()
+	{
+		int st = 0;
+		waitpid(pid, &st, 0);
+		if (out >= 0)
+			close(out);
+		out = -1;
+		pid = -1;
+		return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
+	~Child()
+	{
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			wait_exit();
+		}
+	}
+};
+
+std::atomic<int> g_lsc{0};
+
+int on_lsc(uint16_t, rte_eth_event_type, void *, void *)
+{
+	g_lsc.fetch_add(1);
+	return 0;
+}
+
+template <typename F> bool eventually(F pred, int ms = 3000)
+{
+	auto end = steady_clock::now() + milliseconds(ms);
+	while (!pred()) {
+		if (steady_clock::now() > end)
+			return pred();
+		std::this_thread::sleep_for(milliseconds(1));
+	}
+	return true;
+}
+
+bool link_up(uint16_t port)
+{
+	rte_eth_link l;
+	rte_eth_link_get_nowait(port, &l);
+	return l.link_status == RTE_ETH_LINK_UP;
+}
+
+rte_mbuf *frame(uint16_t len, uint8_t fill)
+{
+	rte_mbuf *m = rte_pktmbuf_alloc(g_pool);
+	char *p = rte_pktmbuf_append(m, len);
+	memset(p, fill, len);
+	memset(p, 0xff, 6);
+	return m;
+}
+
+class MultiProcess : public ::testing::Test
+{
+protected:
+	void SetUp() override
+	{
+		if (!g_skip.empty()) {
+			if (getenv("BSDTAP_REQUIRE_HUGEPAGES") != nullptr)
+				FAIL() << "multi-process tests need hugepages: " << g_skip;
+			GTEST_SKIP() << g_skip;
+		}
+		static int n = 200;
+		name_ = "net_bsdtap" + std::to_string(n++);
+		ASSERT_EQ(rte_vdev_init(name_.c_str(), ""), 0);
+		ASSERT_EQ(rte_eth_dev_get_port_by_name(name_.c_str(), &port_), 0);
+		rte_eth_conf conf{};
+		ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
+		ASSERT_EQ(rte_eth_rx_queue_setup(port_, 0, 256, 0, nullptr, g_pool), 0);
+		ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 256, 0, nullptr), 0);
+		ASSERT_EQ(rte_eth_dev_start(port_), 0);
+		rte_eth_dev_callback_register(port_, RTE_ETH_EVENT_INTR_LSC, on_lsc, nullptr);
+		in_use_ = rte_mempool_in_use_count(g_pool);
+	}
+	void TearDown() override
+	{
+		if (!g_skip.empty())
+			return;
+		uint16_t p;
+		if (rte_eth_dev_get_port_by_name(name_.c_str(), &p) == 0) {
+			rte_eth_dev_callback_unregister(port_, RTE_ETH_EVENT_INTR_LSC, on_lsc,
+							nullptr);
+			rte_eth_dev_stop(port_);
+		}
+		EXPECT_TRUE(eventually([&] { return rte_mempool_in_use_count(g_pool) == in_use_; }))
+		    << "mbufs in use " << rte_mempool_in_use_count(g_pool) << " vs " << in_use_;
+		rte_vdev_uninit(name_.c_str());
+	}
+	std::string name_;
+	uint16_t port_ = 0;
+	unsigned in_use_ = 0;
+};
+
+TEST_F(MultiProcess, SecondaryReaderEchoesAndLinkFollowsIt)
+{
+	int lsc0 = g_lsc.load();
+	EXPECT_FALSE(link_up(port_));
+	Child c;
+	ASSERT_TRUE(c.start("echo", name_));
+	ASSERT_TRUE(c.expect("OPEN"));
+	/* C04 across processes: the primary's application gets the LSC event. */
+	EXPECT_TRUE(eventually([&] { return link_up(port_) && g_lsc.load() > lsc0; }));
+	std::this_thread::sleep_for(milliseconds(50)); /* let the child block in read */
+	rte_mbuf *m = frame(200, 0x5c);
+	ASSERT_EQ(rte_eth_tx_burst(port_, 0, &m, 1), 1);
+	rte_mbuf *back = nullptr;
+	ASSERT_TRUE(eventually([&] { return rte_eth_rx_burst(port_, 0, &back, 1) == 1; }));
+	EXPECT_EQ(back->pkt_len, 200u);
+	EXPECT_EQ(rte_pktmbuf_mtod_offset(back, uint8_t *, 100)[0], 0x5c);
+	rte_pktmbuf_free(back);
+	EXPECT_EQ(c.wait_exit(), 0);
+	/* C42 across processes: close takes the link down, with an event. */
+	EXPECT_TRUE(eventually([&] { return !link_up(port_); }));
+}
+
+TEST_F(MultiProcess, SecondaryErrnosMatchThePrimary)
+{
+	Child c;
+	ASSERT_TRUE(c.start("errnos", name_));
+	ASSERT_TRUE(c.expect("OPEN"));
+	EXPECT_EQ(c.wait_exit(), 0);
+
+	Child n;
+	ASSERT_TRUE(n.start("nounit", name_));
+	EXPECT_EQ(n.wait_exit(), 0) << "C03: ENXIO in a secondary";
+
+	rte_pmd_bsdtap_reader *mine = rte_pmd_bsdtap_open(name_.c_str(), 0, 0);
+	ASSERT_NE(mine, nullptr);
+	Child b;
+	ASSERT_TRUE(b.start("busy", name_));
+	EXPECT_EQ(b.wait_exit(), 0) << "C07: EBUSY across processes";
+	rte_pmd_bsdtap_close(&mine);
+}
+
+TEST_F(MultiProcess, SecondaryPollFdIsLevelExact)
+{
+	Child c;
+	ASSERT_TRUE(c.start("poll", name_));
+	ASSERT_TRUE(c.expect("OPEN"));
+	ASSERT_TRUE(c.expect("ARMED"));
+	rte_mbuf *m = frame(60, 1);
+	ASSERT_EQ(rte_eth_tx_burst(port_, 0, &m, 1), 1);
+	EXPECT_EQ(c.wait_exit(), 0);
+}
+
+TEST_F(MultiProcess, SecondaryZeroCopyBursts)
+{
+	Child c;
+	ASSERT_TRUE(c.start("burst", name_));
+	ASSERT_TRUE(c.expect("OPEN"));
+	unsigned back = 0;
+	for (int i = 0; i < 100; i++) {
+		rte_mbuf *m = frame(64, static_cast<uint8_t>(i));
+		ASSERT_EQ(rte_eth_tx_burst(port_, 0, &m, 1), 1);
+	}
+	rte_mbuf *r[32];
+	ASSERT_TRUE(eventually(
+	    [&] {
+		    uint16_t n = rte_eth_rx_burst(port_, 0, r, 32);
+		    rte_pktmbuf_free_bulk(r, n);
+		    back += n;
+		    return back == 100;
+	    },
+	    5000));
+	EXPECT_EQ(c.wait_exit(), 0);
+}
+
+TEST_F(MultiProcess, C45_KilledReaderReleasesUnit)
+{
+	Child c;
+	ASSERT_TRUE(c.start("hold", name_));
+	ASSERT_TRUE(c.expect("OPEN"));
+	ASSERT_TRUE(eventually([&] { return link_up(port_); }));
+	/* Frames queued for the reader that will never read them. */
+	for (int i = 0; i < 10; i++) {
+		rte_mbuf *m = frame(64, 2);
+		ASSERT_EQ(rte_eth_tx_burst(port_, 0, &m, 1), 1);
+	}
+	int lsc0 = g_lsc.load();
+	kill(c.pid, SIGKILL);
+	c.wait_exit();
+	auto t0 = steady_clock::now();
+	/* The primary notices within a second or two: link down with an event. */
+	ASSERT_TRUE(eventually([&] { return !link_up(port_) && g_lsc.load() > lsc0; }, 3000));
+	auto ms = duration_cast<milliseconds>(steady_clock::now() - t0).count();
+	EXPECT_LE(ms, 2000);
+	/* The devq was purged: the frames are back in the pool. */
+	EXPECT_TRUE(eventually([&] { return rte_mempool_in_use_count(g_pool) == in_use_; }));
+	/* The next open succeeds, in another process and in this one. */
+	Child again;
+	ASSERT_TRUE(again.start("errnos", name_));
+	ASSERT_TRUE(again.expect("OPEN"));
+	EXPECT_EQ(again.wait_exit(), 0);
+	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name_.c_str(), 0, 0);
+	EXPECT_NE(r, nullptr);
+	rte_pmd_bsdtap_close(&r);
+}
+
+TEST_F(MultiProcess, C44_PortClosedUnderSecondaryReader)
+{
+	Child c;
+	ASSERT_TRUE(c.start("gone", name_));
+	ASSERT_TRUE(c.expect("OPEN"));
+	/* Removal is refused while the reader holds the unit. */
+	EXPECT_EQ(rte_vdev_uninit(name_.c_str()), -EBUSY);
+	/* Closing the port cannot be refused: the reader wakes with EHOSTDOWN. */
+	ASSERT_EQ(rte_eth_dev_stop(port_), 0);
+	ASSERT_EQ(rte_eth_dev_close(port_), 0);
+	EXPECT_EQ(c.wait_exit(), 0);
+	EXPECT_EQ(rte_vdev_uninit(name_.c_str()), 0);
+}
+
+/* Hugepage files and the runtime directory of this run's file prefix. */
+void remove_runtime_files()
+{
+	glob_t g;
+	std::string pat = "/dev/hugepages/" + g_prefix + "map_*";
+	if (glob(pat.c_str(), 0, nullptr, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+	globfree(&g);
+	std::error_code ec;
+	std::filesystem::remove_all("/var/run/dpdk/" + g_prefix, ec);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	if (argc == 5 && strcmp(argv[1], "--child") == 0) {
+		g_prefix = argv[3];
+		const char *eal[] = {"bsdtap-reader-child",
+				     "--proc-type=secondary",
+				     "--file-prefix",
+				     argv[3],
+				     "--no-pci",
+				     "-l",
+				     "1",
+				     "--log-level",
+				     "error"};
+		if (rte_eal_init(static_cast<int>(RTE_DIM(eal)), const_cast<char **>(eal)) < 0)
+			return child_fail("secondary EAL init", rte_errno);
+		int rc = child_main(argv[2], argv[4]);
+		rte_eal_cleanup();
+		return rc;
+	}
+	::testing::InitGoogleTest(&argc, argv);
+	g_prefix = "bsdtap-mp-" + std::to_string(getpid());
+	const char *eal[] = {"bsdtap-mp-tests",
+			     "--file-prefix",
+			     g_prefix.c_str(),
+			     "--no-pci",
+			     "-l",
+			     "0",
+			     "-m",
+			     "128",
+			     "--log-level",
+			     "pmd.net.bsdtap:notice"};
+	bool eal_up = rte_eal_init(static_cast<int>(RTE_DIM(eal)), const_cast<char **>(eal)) >= 0;
+	if (!eal_up) {
+		g_skip = std::string("EAL with hugepages failed: ") + rte_strerror(rte_errno) +
+			 " (reserve hugepages: devtools/setup.sh as root)";
+	} else {
+		g_pool =
+		    rte_pktmbuf_pool_create("mp_pool", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+		if (g_pool == nullptr)
+			g_skip = std::string("mempool: ") + rte_strerror(rte_errno);
+	}
+	if (!g_skip.empty())
+		fprintf(stderr, "multi-process tests cannot run: %s\n", g_skip.c_str());
+	int ret = RUN_ALL_TESTS();
+	if (eal_up)
+		rte_eal_cleanup();
+	remove_runtime_files();
+	return ret;
+}
