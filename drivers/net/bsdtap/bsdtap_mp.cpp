@@ -21,7 +21,8 @@
 #include "bsdtap_log.h"
 #include "bsdtap_registry.h"
 
-namespace bsdtap {
+namespace bsdtap
+{
 
 /* Defined in bsdtap_reader.cpp: the primary's side of open and close. */
 void queue_release(unit *u, queue *q, bool builtin) noexcept;
@@ -29,7 +30,8 @@ void unit_after_open(unit *u) noexcept;
 void unit_after_close(unit *u) noexcept;
 void unit_destroy(unit *u) noexcept;
 
-namespace {
+namespace
+{
 
 constexpr const char mp_name[] = "bsdtap_mp";
 /* How long a secondary waits for the primary to answer. */
@@ -48,7 +50,8 @@ static_assert(sizeof(mp_param) <= RTE_MP_MAX_PARAM_LEN);
 
 int reply(const struct rte_mp_msg *req, const void *peer, int32_t result, int fd) noexcept
 {
-	struct rte_mp_msg msg {};
+	struct rte_mp_msg msg {
+	};
 	snprintf(msg.name, sizeof(msg.name), "%s", mp_name);
 	mp_param p;
 	memcpy(&p, req->param, sizeof(p));
@@ -134,7 +137,8 @@ void reaper(void *) noexcept
 			/* Only one releaser: claim the pid slot first. */
 			if (!q->opener_pid.compare_exchange_strong(pid, 0))
 				continue;
-			BSDTAP_LOG(NOTICE, "%s: queue %u: reader pid %d died without closing; released",
+			BSDTAP_LOG(NOTICE,
+				   "%s: queue %u: reader pid %d died without closing; released",
 				   u->iface, k, pid);
 			queue_release(u, q, false);
 			unit_after_close(u);
@@ -147,11 +151,13 @@ void reaper(void *) noexcept
 
 int request(mp_param *p, int *fd) noexcept
 {
-	struct rte_mp_msg msg {};
+	struct rte_mp_msg msg {
+	};
 	snprintf(msg.name, sizeof(msg.name), "%s", mp_name);
 	memcpy(msg.param, p, sizeof(*p));
 	msg.len_param = sizeof(*p);
-	struct rte_mp_reply rep {};
+	struct rte_mp_reply rep {
+	};
 	struct timespec ts = {mp_timeout_s, 0};
 	if (rte_mp_request_sync(&msg, &rep, &ts) != 0 || rep.nb_received != 1) {
 		free(rep.msgs);
@@ -211,7 +217,9 @@ void mp_notify(mp_op op, const unit *u, uint16_t qid) noexcept
 	int ret = request(&p, nullptr);
 	if (ret < 0 && ret != -ENXIO)
 		BSDTAP_LOG(WARNING, "%s: primary did not act on a %s: %s", u->iface,
-			   op == MP_OPENED ? "open" : op == MP_CLOSED ? "close" : "release",
+			   op == MP_OPENED   ? "open"
+			   : op == MP_CLOSED ? "close"
+					     : "release",
 			   rte_strerror(-ret));
 }
 

@@ -12,7 +12,8 @@
 
 #include <cstdint>
 
-namespace bsdtap {
+namespace bsdtap
+{
 
 struct unit;
 

@@ -38,8 +38,8 @@ struct rte_pmd_bsdtap_reader {
 	int efd; /* the queue's wakeup eventfd in this process */
 	bool nonblock;
 	bool fd_mode; /* rte_pmd_bsdtap_fd() was called: keep the fd level exact */
-	bool builtin;  /* the port's own echo/sink reader */
-	bool own_efd;  /* received over rte_mp: this handle closes it */
+	bool builtin; /* the port's own echo/sink reader */
+	bool own_efd; /* received over rte_mp: this handle closes it */
 };
 
 namespace bsdtap
