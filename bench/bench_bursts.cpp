@@ -3,7 +3,7 @@
  * Microbenchmarks of the paths a frame takes, beside the bare rte_ring
  * SP/SC bulk enqueue+dequeue (the physical limit), in the manner of DPDK's
  * test_pmd_ring_perf. One thread does both ends, so these are the cost of
- * the code, not of cache lines crossing cores (bench/compare, planned, is
+ * the code, not of cache lines crossing cores (bench/compare.sh is
  * for that). Reported per frame ("items"): compare with BM_BareRing.
  */
 

@@ -181,7 +181,11 @@ void reader_thread(const std::string &name, Shared *s)
 				for (uint16_t i = 0; i < n; i++)
 					check(rte_pktmbuf_mtod(pkts[i], uint8_t *),
 					      pkts[i]->data_len);
-				rte_pktmbuf_free_bulk(pkts, n);
+				/* wait+burst hands the mbufs back for the tx lcore to free */
+				if (mode == 2)
+					rte_pmd_bsdtap_free_burst(r, pkts, n);
+				else
+					rte_pktmbuf_free_bulk(pkts, n);
 				quota -= std::min<uint64_t>(quota, n);
 				continue;
 			}

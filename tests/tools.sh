@@ -53,15 +53,11 @@ check "proc-info --xstats shows the driver's xstats" "$work/xstats" 'tx_no_reade
 check "proc-info --xstats shows per-queue xstats" "$work/xstats" 'rx_q0_packets: [1-9]'
 
 # dumpcap takes no -d: the driver is preloaded so that it sees the port.
-# The primary's pdump callback allocates from dumpcap's mempool through the
-# mempool-ops index, which must mean the same in both processes. Debian's
-# testpmd links some drivers (one registers mempool ops) before EAL loads
-# the rest, so dumpcap preloads the same libraries to register in the
-# same order; without that every capture fails for want of an mbuf.
-pre=$(ldd "$(command -v dpdk-testpmd)" |
-	awk '/librte_(net|mempool|bus|common|crypto|event|dma|raw|baseband|compress|regex|vdpa)_/ {print $3}' |
-	tr '\n' ':')
-LD_PRELOAD="$pre$so" timeout 30 dpdk-dumpcap --file-prefix="$prefix" -i 0 -c 50 -q \
+# The driver also puts dumpcap's mempool ops in testpmd's order (testpmd
+# links some drivers directly, so its order differs from a plain secondary's);
+# without that the primary's capture callback cannot allocate from dumpcap's
+# pool and every frame is dropped.
+LD_PRELOAD="$so" timeout 30 dpdk-dumpcap --file-prefix="$prefix" -i 0 -c 50 -q \
 	-w "$work/cap.pcapng" >"$work/dumpcap.log" 2>&1 || true
 tcpdump -nr "$work/cap.pcapng" >"$work/tcpdump.log" 2>&1 || true
 n=$(grep -cE '^[0-9]{2}:[0-9]{2}' "$work/tcpdump.log" || true)

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Built-in readers (reader=echo|sink): a control thread of the primary that
- * holds every queue of the unit open through the reader API, so that
- * `dpdk-testpmd --vdev=net_bsdtap0,reader=echo` works with nothing else
+ * Built-in readers (reader=echo|sink|socket): a control thread of the
+ * primary that holds every queue of the unit open through the reader API, so
+ * that `dpdk-testpmd --vdev=net_bsdtap0,reader=echo` works with nothing else
  * running. echo is a loopback cable (devq -> inq, zero copy); sink frees.
  * Under load it polls; after a short idle spin it sleeps on the queues'
- * wakeup fds (TAP_RWAIT), so an idle port burns no core.
+ * wakeup fds (TAP_RWAIT), so an idle port burns no core. reader=socket is
+ * the socket endpoint (bsdtap_socket_reader.cpp), which opens the queues
+ * only while a client is connected.
  */
 
 #include <cerrno>
@@ -20,20 +22,24 @@
 
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
-#include <rte_pause.h>
+#include <rte_cycles.h>
 
 #include "bsdtap_internal.h"
 #include "bsdtap_log.h"
 #include "bsdtap_reader_internal.h"
+#include "bsdtap_socket_reader.h"
 
 namespace bsdtap
 {
 
 /* Frames moved per queue per round: the size of testpmd's default burst. */
-static constexpr uint16_t builtin_burst = 32;
-/* Empty rounds before sleeping: about 20-50 us of spinning, long enough to
- * ride out the gap between two bursts of a loaded lcore without a syscall. */
-static constexpr unsigned idle_spins = 1024;
+static constexpr uint16_t builtin_burst = 256;
+/* Idle time before sleeping: long enough to ride out the gap between two
+ * bursts of a loaded lcore without a syscall, short enough not to burn a
+ * core when the application stops. The spin has no rte_pause(): in a
+ * virtual machine PAUSE can cost microseconds (pause-loop exiting), and a
+ * reader that falls that far behind lets the devq fill. */
+static constexpr uint64_t idle_spin_us = 50;
 /* Sleep bound: the stop request also wakes the thread; this is a backstop. */
 static constexpr int sleep_ms = 200;
 
@@ -46,6 +52,7 @@ struct builtin {
 	pthread_t thread{};
 	uint16_t nb = 0;
 	rte_pmd_bsdtap_reader *r[BSDTAP_MAX_QUEUES] = {};
+	sock_pump *sock = nullptr; /* reader=socket: the endpoint, in place of the thread */
 };
 
 namespace
@@ -68,7 +75,7 @@ unsigned move_once(builtin *b) noexcept
 				b->u->q[i].imissed.add(n - sent);
 			}
 		} else {
-			rte_pktmbuf_free_bulk(pkts, n);
+			rte_pmd_bsdtap_free_burst(b->r[i], pkts, n);
 		}
 	}
 	return moved;
@@ -78,6 +85,7 @@ void sleep_until_work(builtin *b) noexcept
 {
 	struct pollfd pfd[BSDTAP_MAX_QUEUES + 1];
 	for (uint16_t i = 0; i < b->nb; i++) {
+		unit_purge_retq(&b->u->q[i]); /* the tx may be idle too */
 		if (reader_arm(b->r[i]))
 			return; /* a frame came in while arming */
 		pfd[i] = {reader_efd(b->r[i]), POLLIN, 0};
@@ -92,17 +100,19 @@ uint32_t builtin_main(void *arg) noexcept
 	/* Keep this thread's memory near the unit's rings. */
 	if (b->numa_node >= 0 && numa_available() >= 0)
 		numa_set_preferred(b->numa_node);
-	unsigned idle = 0;
+	const uint64_t spin_cycles = rte_get_tsc_hz() / 1000000 * idle_spin_us;
+	uint64_t idle_since = 0;
 	while (!b->stop.load(std::memory_order_relaxed)) {
 		if (move_once(b) > 0) {
-			idle = 0;
+			idle_since = 0;
 			continue;
 		}
-		if (++idle < idle_spins) {
-			rte_pause();
+		uint64_t now = rte_get_tsc_cycles();
+		if (idle_since == 0)
+			idle_since = now;
+		if (now - idle_since < spin_cycles)
 			continue;
-		}
-		idle = 0;
+		idle_since = 0;
 		sleep_until_work(b);
 	}
 	return 0;
@@ -133,6 +143,14 @@ builtin *builtin_start(unit *u, reader_kind kind) noexcept
 		return nullptr;
 	b->u = u;
 	b->kind = kind;
+	if (kind == reader_kind::socket) {
+		b->sock = socket_start(u);
+		if (b->sock == nullptr) {
+			delete b;
+			return nullptr;
+		}
+		return b;
+	}
 	b->numa_node = u->q[0].devq != nullptr ? u->q[0].devq->memzone->socket_id : -1;
 	b->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (b->stop_fd < 0) {
@@ -163,6 +181,11 @@ builtin *builtin_start(unit *u, reader_kind kind) noexcept
 
 void builtin_stop(builtin *b) noexcept
 {
+	if (b->sock != nullptr) {
+		socket_stop(b->sock);
+		delete b;
+		return;
+	}
 	b->stop.store(true);
 	uint64_t one = 1;
 	ssize_t n = write(b->stop_fd, &one, sizeof(one));

@@ -8,6 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <grp.h>
+#include <pwd.h>
+
 #include <rte_kvargs.h>
 
 #include "bsdtap_log.h"
@@ -18,11 +21,17 @@ namespace bsdtap
 namespace
 {
 
-const char *const valid_arguments[] = {ETH_BSDTAP_IFACE_ARG,	 ETH_BSDTAP_QUEUES_ARG,
-				       ETH_BSDTAP_RING_SIZE_ARG, ETH_BSDTAP_MAC_ARG,
-				       ETH_BSDTAP_READER_ARG,	 ETH_BSDTAP_TXFULL_ARG,
-				       ETH_BSDTAP_MODE_ARG,	 ETH_BSDTAP_UP_ON_OPEN_ARG,
-				       ETH_BSDTAP_USER_OPEN_ARG, nullptr};
+const char *const valid_arguments[] = {
+    ETH_BSDTAP_IFACE_ARG, ETH_BSDTAP_QUEUES_ARG,      ETH_BSDTAP_RING_SIZE_ARG,
+    ETH_BSDTAP_MAC_ARG,	  ETH_BSDTAP_READER_ARG,      ETH_BSDTAP_TXFULL_ARG,
+    ETH_BSDTAP_MODE_ARG,  ETH_BSDTAP_UP_ON_OPEN_ARG,  ETH_BSDTAP_USER_OPEN_ARG,
+    ETH_BSDTAP_PATH_ARG,  ETH_BSDTAP_SOCKET_TYPE_ARG, ETH_BSDTAP_OWNER_ARG,
+    ETH_BSDTAP_GROUP_ARG, ETH_BSDTAP_SOCKET_MODE_ARG, nullptr};
+
+/* The keys that only mean something with reader=socket. */
+const char *const socket_keys[] = {ETH_BSDTAP_PATH_ARG, ETH_BSDTAP_SOCKET_TYPE_ARG,
+				   ETH_BSDTAP_OWNER_ARG, ETH_BSDTAP_GROUP_ARG,
+				   ETH_BSDTAP_SOCKET_MODE_ARG};
 
 /* The handler's own error, so that -ERANGE survives rte_kvargs_process's -1. */
 thread_local int handler_err;
@@ -135,8 +144,10 @@ int h_reader(const char *key, const char *value, void *opaque) noexcept
 		a->reader = reader_kind::echo;
 	else if (value != nullptr && strcmp(value, "sink") == 0)
 		a->reader = reader_kind::sink;
+	else if (value != nullptr && strcmp(value, "socket") == 0)
+		a->reader = reader_kind::socket;
 	else
-		return bad(key, value, "expected none, echo or sink", -EINVAL);
+		return bad(key, value, "expected none, echo, sink or socket", -EINVAL);
 	return 0;
 }
 
@@ -174,17 +185,133 @@ int h_user_open(const char *key, const char *value, void *opaque) noexcept
 	return parse_bool(key, value, &static_cast<devargs *>(opaque)->user_open);
 }
 
+int h_path(const char *key, const char *value, void *opaque) noexcept
+{
+	auto *a = static_cast<devargs *>(opaque);
+	if (value == nullptr || *value == '\0')
+		return bad(key, value, "empty value", -EINVAL);
+	if (value[0] != '/')
+		return bad(key, value, "not an absolute path", -EINVAL);
+	if (strlen(value) >= sizeof(a->path))
+		return bad(key, value, "longer than a Unix socket path (107 bytes)", -ERANGE);
+	size_t len = strlen(value);
+	if (value[len - 1] == '/')
+		return bad(key, value, "names a directory, not a socket", -EINVAL);
+	strcpy(a->path, value);
+	return 0;
+}
+
+int h_socket_type(const char *key, const char *value, void *opaque) noexcept
+{
+	auto *a = static_cast<devargs *>(opaque);
+	if (value != nullptr && strcmp(value, "seqpacket") == 0)
+		a->sock_type = socket_kind::seqpacket;
+	else if (value != nullptr && strcmp(value, "dgram") == 0)
+		a->sock_type = socket_kind::dgram;
+	else if (value != nullptr && strcmp(value, "stream") == 0)
+		a->sock_type = socket_kind::stream;
+	else
+		return bad(key, value, "expected seqpacket, dgram or stream", -EINVAL);
+	return 0;
+}
+
+bool all_digits(const char *v) noexcept
+{
+	for (const char *p = v; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/* A user or group: a decimal id (up to 2^32-2) or a name the system knows. */
+int parse_id(const char *key, const char *value, bool user, uint32_t *out) noexcept
+{
+	if (value == nullptr || *value == '\0')
+		return bad(key, value, "empty value", -EINVAL);
+	if (all_digits(value)) {
+		unsigned long v = 0;
+		/* (uid_t)-1 means "unchanged" to chown: not an id. */
+		int ret = parse_uint(key, value, 0, UINT32_MAX - 1, &v);
+		if (ret == 0)
+			*out = static_cast<uint32_t>(v);
+		return ret;
+	}
+	char buf[16384];
+	int err;
+	if (user) {
+		struct passwd pw, *res = nullptr;
+		err = getpwnam_r(value, &pw, buf, sizeof(buf), &res);
+		if (err == 0 && res != nullptr) {
+			*out = res->pw_uid;
+			return 0;
+		}
+	} else {
+		struct group gr, *res = nullptr;
+		err = getgrnam_r(value, &gr, buf, sizeof(buf), &res);
+		if (err == 0 && res != nullptr) {
+			*out = res->gr_gid;
+			return 0;
+		}
+	}
+	return bad(key, value, user ? "no such user" : "no such group", -EINVAL);
+}
+
+int h_owner(const char *key, const char *value, void *opaque) noexcept
+{
+	auto *a = static_cast<devargs *>(opaque);
+	int ret = parse_id(key, value, true, &a->owner);
+	a->has_owner = ret == 0;
+	return ret;
+}
+
+int h_group(const char *key, const char *value, void *opaque) noexcept
+{
+	auto *a = static_cast<devargs *>(opaque);
+	int ret = parse_id(key, value, false, &a->group);
+	a->has_group = ret == 0;
+	return ret;
+}
+
+/* Octal permission bits, 0 to 0777 (no setuid, setgid or sticky bit). */
+int h_socket_mode(const char *key, const char *value, void *opaque) noexcept
+{
+	if (value == nullptr || *value == '\0')
+		return bad(key, value, "empty value", -EINVAL);
+	unsigned long v = 0;
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p < '0' || *p > '7')
+			return bad(key, value, "not an octal number", -EINVAL);
+		v = v * 8 + static_cast<unsigned long>(*p - '0');
+		if (v > 0777) {
+			handler_err = -ERANGE;
+			BSDTAP_LOG(ERR, "invalid devarg %s=%s: out of range [0, 0777]", key, value);
+			return -ERANGE;
+		}
+	}
+	static_cast<devargs *>(opaque)->sock_mode = static_cast<uint16_t>(v);
+	return 0;
+}
+
 struct handler {
 	const char *key;
 	arg_handler_t fn;
 };
 
 const handler handlers[] = {
-    {ETH_BSDTAP_IFACE_ARG, h_iface},	     {ETH_BSDTAP_QUEUES_ARG, h_queues},
-    {ETH_BSDTAP_RING_SIZE_ARG, h_ring_size}, {ETH_BSDTAP_MAC_ARG, h_mac},
-    {ETH_BSDTAP_READER_ARG, h_reader},	     {ETH_BSDTAP_TXFULL_ARG, h_txfull},
-    {ETH_BSDTAP_MODE_ARG, h_mode},	     {ETH_BSDTAP_UP_ON_OPEN_ARG, h_up_on_open},
+    {ETH_BSDTAP_IFACE_ARG, h_iface},
+    {ETH_BSDTAP_QUEUES_ARG, h_queues},
+    {ETH_BSDTAP_RING_SIZE_ARG, h_ring_size},
+    {ETH_BSDTAP_MAC_ARG, h_mac},
+    {ETH_BSDTAP_READER_ARG, h_reader},
+    {ETH_BSDTAP_TXFULL_ARG, h_txfull},
+    {ETH_BSDTAP_MODE_ARG, h_mode},
+    {ETH_BSDTAP_UP_ON_OPEN_ARG, h_up_on_open},
     {ETH_BSDTAP_USER_OPEN_ARG, h_user_open},
+    {ETH_BSDTAP_PATH_ARG, h_path},
+    {ETH_BSDTAP_SOCKET_TYPE_ARG, h_socket_type},
+    {ETH_BSDTAP_OWNER_ARG, h_owner},
+    {ETH_BSDTAP_GROUP_ARG, h_group},
+    {ETH_BSDTAP_SOCKET_MODE_ARG, h_socket_mode},
 };
 
 } // namespace
@@ -196,6 +323,8 @@ devargs devargs_defaults() noexcept
 	a.ring_size = BSDTAP_RING_SIZE_DEFAULT;
 	a.reader = reader_kind::none;
 	a.txfull = txfull_mode::drop;
+	a.sock_type = socket_kind::seqpacket;
+	a.sock_mode = BSDTAP_SOCKET_MODE_DEFAULT;
 	return a;
 }
 
@@ -206,8 +335,22 @@ const char *reader_kind_name(reader_kind k) noexcept
 		return "echo";
 	case reader_kind::sink:
 		return "sink";
+	case reader_kind::socket:
+		return "socket";
 	default:
 		return "none";
+	}
+}
+
+const char *socket_kind_name(socket_kind k) noexcept
+{
+	switch (k) {
+	case socket_kind::dgram:
+		return "dgram";
+	case socket_kind::stream:
+		return "stream";
+	default:
+		return "seqpacket";
 	}
 }
 
@@ -218,10 +361,12 @@ int devargs_parse(const char *args, devargs *out) noexcept
 		return 0;
 	struct rte_kvargs *kv = rte_kvargs_parse(args, valid_arguments);
 	if (kv == nullptr) {
-		BSDTAP_LOG(ERR,
-			   "cannot parse devargs \"%s\" (unknown key or bad syntax); keys: "
-			   "iface queues ring_size mac reader txfull mode up_on_open user_open",
-			   args);
+		BSDTAP_LOG(
+		    ERR,
+		    "cannot parse devargs \"%s\" (unknown key or bad syntax); keys: "
+		    "iface queues ring_size mac reader txfull mode up_on_open user_open path "
+		    "socket_type owner group socket_mode",
+		    args);
 		return -EINVAL;
 	}
 	int ret = 0;
@@ -239,6 +384,26 @@ int devargs_parse(const char *args, devargs *out) noexcept
 			break;
 		}
 	}
+	if (ret == 0 && out->reader != reader_kind::socket) {
+		for (const char *k : socket_keys) {
+			if (rte_kvargs_count(kv, k) != 0) {
+				BSDTAP_LOG(ERR, "devarg %s needs reader=socket", k);
+				ret = -EINVAL;
+				break;
+			}
+		}
+	}
+	/* A socket client comes and goes when it likes: with up_on_open its
+	 * departure would stop the port under the application's lcores. */
+	if (ret == 0 && out->reader == reader_kind::socket && out->up_on_open) {
+		BSDTAP_LOG(ERR, "devarg up_on_open=1 cannot go with reader=socket: a client "
+				"leaving would stop the port while the application runs it");
+		ret = -EINVAL;
+	}
+	/* user_open widens the socket's default permissions as it lets other
+	 * users open the unit; socket_mode overrides both. */
+	if (ret == 0 && out->user_open && rte_kvargs_count(kv, ETH_BSDTAP_SOCKET_MODE_ARG) == 0)
+		out->sock_mode = BSDTAP_SOCKET_MODE_OPEN;
 	rte_kvargs_free(kv);
 	return ret;
 }

@@ -17,6 +17,13 @@
 #define ETH_BSDTAP_MODE_ARG "mode"
 #define ETH_BSDTAP_UP_ON_OPEN_ARG "up_on_open"
 #define ETH_BSDTAP_USER_OPEN_ARG "user_open"
+/* The socket endpoint (reader=socket); refused with any other reader. */
+#define ETH_BSDTAP_PATH_ARG "path"
+#define ETH_BSDTAP_SOCKET_TYPE_ARG "socket_type"
+#define ETH_BSDTAP_OWNER_ARG "owner"
+#define ETH_BSDTAP_GROUP_ARG "group"
+/* Not "mode": that key is the unit's tap|vmnet mode. */
+#define ETH_BSDTAP_SOCKET_MODE_ARG "socket_mode"
 
 /* Queue pairs per unit. 16 covers every lcore layout of a 2x8-core box; raise with care:
  * each pair costs two rings and a cache-line-aligned queue block in shared memory. */
@@ -26,11 +33,22 @@
 #define BSDTAP_RING_SIZE_MIN 1
 #define BSDTAP_RING_SIZE_MAX 65536
 #define BSDTAP_RING_SIZE_DEFAULT 1024
+/* The socket endpoint's path when the path devarg is not given: this
+ * directory (created if missing) and the interface name. */
+#define BSDTAP_SOCKET_DIR "/run/bsdtap"
+/* sizeof(sockaddr_un::sun_path), with its terminating NUL. */
+#define BSDTAP_SOCKET_PATH_SIZE 108
+/* Owner-only, as the original's user_open=0; user_open=1 makes it 0666. */
+#define BSDTAP_SOCKET_MODE_DEFAULT 0600
+#define BSDTAP_SOCKET_MODE_OPEN 0666
 
 namespace bsdtap
 {
 
-enum class reader_kind : uint8_t { none, echo, sink };
+enum class reader_kind : uint8_t { none, echo, sink, socket };
+/* Framing of the socket endpoint: one message per frame (seqpacket, dgram)
+ * or a 4-byte big-endian length before each frame (stream). */
+enum class socket_kind : uint8_t { seqpacket, dgram, stream };
 enum class txfull_mode : uint8_t { drop, backpressure };
 
 struct devargs {
@@ -44,6 +62,13 @@ struct devargs {
 	bool vmnet;
 	bool up_on_open;
 	bool user_open;
+	/* reader=socket. path empty: BSDTAP_SOCKET_DIR/<iface>. */
+	char path[BSDTAP_SOCKET_PATH_SIZE];
+	socket_kind sock_type;
+	bool has_owner, has_group;
+	uint32_t owner;	    /* uid */
+	uint32_t group;	    /* gid */
+	uint16_t sock_mode; /* permission bits of the socket file */
 };
 
 /* Defaults for a unit; iface stays empty (filled in as tap<unit>). */
@@ -54,6 +79,7 @@ devargs devargs_defaults() noexcept;
 int devargs_parse(const char *args, devargs *out) noexcept;
 
 const char *reader_kind_name(reader_kind k) noexcept;
+const char *socket_kind_name(socket_kind k) noexcept;
 
 } // namespace bsdtap
 

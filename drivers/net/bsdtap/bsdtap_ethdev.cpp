@@ -96,6 +96,8 @@ void lsc_alarm(void *arg) noexcept
 int eth_dev_configure(struct rte_eth_dev *dev) noexcept
 {
 	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
 	if (dev->data->nb_rx_queues > u->nb_queues || dev->data->nb_tx_queues > u->nb_queues) {
 		BSDTAP_LOG(ERR, "%s: %u rx / %u tx queues asked, unit has %u (devarg queues)",
 			   u->iface, dev->data->nb_rx_queues, dev->data->nb_tx_queues,
@@ -108,13 +110,14 @@ int eth_dev_configure(struct rte_eth_dev *dev) noexcept
 int eth_dev_start(struct rte_eth_dev *dev) noexcept
 {
 	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
 	/* tapifinit: drain what a stopped unit held, then run. */
 	for (uint16_t i = 0; i < u->nb_queues; i++) {
 		unit_purge_devq(&u->q[i]);
 		unit_purge_inq(&u->q[i]); /* frames a reader wrote while stopped */
 	}
-	dev->tx_pkt_burst = u->args.txfull == txfull_mode::backpressure ? eth_bsdtap_tx_backpressure
-									: eth_bsdtap_tx_drop;
+	dev->tx_pkt_burst = eth_bsdtap_tx_for(u, true);
 	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
@@ -131,12 +134,15 @@ int eth_dev_start(struct rte_eth_dev *dev) noexcept
 int eth_dev_stop(struct rte_eth_dev *dev) noexcept
 {
 	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
 	/* tapifstop: drain the devq; readers see no more frames. The inq is
 	 * drained too: a restarted port does not receive stale frames. */
 	u->uflags.fetch_and(~UF_STARTED);
 	for (uint16_t i = 0; i < u->nb_queues; i++) {
 		unit_purge_devq(&u->q[i]);
 		unit_purge_inq(&u->q[i]);
+		unit_purge_retq(&u->q[i]);
 	}
 	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
@@ -171,6 +177,7 @@ int eth_dev_close(struct rte_eth_dev *dev) noexcept
 		queue_wake(&u->q[i]);
 		unit_purge_devq(&u->q[i]);
 		unit_purge_inq(&u->q[i]);
+		unit_purge_retq(&u->q[i]);
 		u->q[i].mp = nullptr;
 	}
 	rte_eal_alarm_cancel(lsc_alarm, reinterpret_cast<void *>(uintptr_t{dev->data->port_id}));
@@ -182,32 +189,47 @@ int eth_dev_close(struct rte_eth_dev *dev) noexcept
 int eth_link_update(struct rte_eth_dev *dev, int wait_to_complete) noexcept
 {
 	RTE_SET_USED(wait_to_complete);
+	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
 	struct rte_eth_link link;
-	fill_link(unit_of(dev), &link);
+	fill_link(u, &link);
 	return rte_eth_linkstatus_set(dev, &link);
 }
 
 int eth_promiscuous_enable(struct rte_eth_dev *dev) noexcept
 {
-	unit_of(dev)->uflags.fetch_or(UF_PROMISC);
+	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV; /* the primary closed the port */
+	u->uflags.fetch_or(UF_PROMISC);
 	return 0;
 }
 
 int eth_promiscuous_disable(struct rte_eth_dev *dev) noexcept
 {
-	unit_of(dev)->uflags.fetch_and(~UF_PROMISC);
+	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV; /* the primary closed the port */
+	u->uflags.fetch_and(~UF_PROMISC);
 	return 0;
 }
 
 int eth_allmulticast_enable(struct rte_eth_dev *dev) noexcept
 {
-	unit_of(dev)->uflags.fetch_or(UF_ALLMULTI);
+	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV; /* the primary closed the port */
+	u->uflags.fetch_or(UF_ALLMULTI);
 	return 0;
 }
 
 int eth_allmulticast_disable(struct rte_eth_dev *dev) noexcept
 {
-	unit_of(dev)->uflags.fetch_and(~UF_ALLMULTI);
+	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV; /* the primary closed the port */
+	u->uflags.fetch_and(~UF_ALLMULTI);
 	return 0;
 }
 
@@ -215,7 +237,10 @@ int eth_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *addr) noexc
 {
 	if (addr == nullptr || !rte_is_valid_assigned_ether_addr(addr))
 		return -EINVAL;
-	rte_ether_addr_copy(addr, &unit_of(dev)->mac);
+	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
+	rte_ether_addr_copy(addr, &u->mac);
 	return 0;
 }
 
@@ -231,6 +256,8 @@ int eth_set_mc_addr_list(struct rte_eth_dev *dev, struct rte_ether_addr *list, u
 int eth_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st) noexcept
 {
 	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
 	for (uint16_t i = 0; i < u->nb_queues; i++) {
 		const queue &q = u->q[i];
 		uint64_t ip = q.ipackets.get() - q.base_ipackets;
@@ -263,6 +290,8 @@ int eth_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st) noexcept
 int eth_stats_reset(struct rte_eth_dev *dev) noexcept
 {
 	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
 	for (uint16_t i = 0; i < u->nb_queues; i++) {
 		queue &q = u->q[i];
 		q.base_ipackets = q.ipackets.get();
@@ -294,6 +323,12 @@ const xstat_def xstat_defs[] = {
     {"rx_inq_full_drops", &queue::imissed, &queue::base_imissed},
     {"reader_truncated_frames", &queue::truncated, &queue::base_truncated},
     {"devq_purged_frames", &queue::purged, &queue::base_purged},
+    {"socket_tx_frames", &queue::sock_tx_frames, &queue::base_sock_tx_frames},
+    {"socket_tx_dropped_frames", &queue::sock_tx_dropped, &queue::base_sock_tx_dropped},
+    {"socket_rx_frames", &queue::sock_rx_frames, &queue::base_sock_rx_frames},
+    {"socket_rx_bad_frames", &queue::sock_rx_bad, &queue::base_sock_rx_bad},
+    {"socket_clients_accepted", &queue::sock_accepted, &queue::base_sock_accepted},
+    {"socket_clients_refused", &queue::sock_refused, &queue::base_sock_refused},
 };
 constexpr unsigned nb_xstats = RTE_DIM(xstat_defs);
 
@@ -302,6 +337,8 @@ int eth_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned n
 	if (xs == nullptr || n < nb_xstats)
 		return nb_xstats;
 	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
 	for (unsigned k = 0; k < nb_xstats; k++) {
 		uint64_t sum = 0;
 		for (uint16_t i = 0; i < u->nb_queues; i++)
@@ -326,6 +363,8 @@ int eth_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *nam
 int eth_xstats_reset(struct rte_eth_dev *dev) noexcept
 {
 	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
 	for (uint16_t i = 0; i < u->nb_queues; i++)
 		for (const xstat_def &d : xstat_defs)
 			u->q[i].*d.base = (u->q[i].*d.value).get();
@@ -335,6 +374,8 @@ int eth_xstats_reset(struct rte_eth_dev *dev) noexcept
 int eth_dev_info(struct rte_eth_dev *dev, struct rte_eth_dev_info *info) noexcept
 {
 	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
 	info->max_mac_addrs = 1;
 	info->max_rx_pktlen = RTE_PMD_BSDTAP_MRU;
 	info->max_rx_queues = u->nb_queues;
@@ -359,7 +400,7 @@ int eth_mtu_set(struct rte_eth_dev *dev, uint16_t mtu) noexcept
 {
 	/* ethdev checked [min_mtu, max_mtu]; a direct caller may not have. */
 	if (mtu < RTE_ETHER_MIN_MTU || mtu > max_mtu) {
-		BSDTAP_LOG(ERR, "%s: MTU %u outside [%u, %u]", unit_of(dev)->iface, mtu,
+		BSDTAP_LOG(ERR, "%s: MTU %u outside [%u, %u]", dev->data->name, mtu,
 			   RTE_ETHER_MIN_MTU, max_mtu);
 		return -EINVAL;
 	}
@@ -373,6 +414,8 @@ int eth_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc, 
 	RTE_SET_USED(socket);
 	RTE_SET_USED(conf);
 	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
 	if (qid >= u->nb_queues || mp == nullptr)
 		return -EINVAL;
 	/* A reader's write() copies into this pool's mbufs: refuse a pool whose
@@ -395,6 +438,8 @@ int eth_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc, 
 	RTE_SET_USED(socket);
 	RTE_SET_USED(conf);
 	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
 	if (qid >= u->nb_queues)
 		return -EINVAL;
 	dev->data->tx_queues[qid] = &u->q[qid];
@@ -420,6 +465,8 @@ void eth_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid) noexcept
 void eth_rxq_info(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_rxq_info *qi) noexcept
 {
 	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return;
 	qi->mp = u->q[qid].mp;
 	qi->scattered_rx = 1;
 	qi->nb_desc =
@@ -430,6 +477,8 @@ void eth_rxq_info(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_rxq_info
 void eth_txq_info(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_txq_info *qi) noexcept
 {
 	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return;
 	qi->nb_desc =
 	    static_cast<uint16_t>(u->args.ring_size > UINT16_MAX ? UINT16_MAX : u->args.ring_size);
 	qi->queue_state = dev->data->tx_queue_state[qid];
@@ -497,7 +546,9 @@ void unit_free(unit *u) noexcept
 	for (queue &q : u->q) {
 		unit_purge_devq(&q);
 		unit_purge_inq(&q);
+		unit_purge_retq(&q);
 		rte_ring_free(q.devq);
+		rte_ring_free(q.retq);
 		rte_ring_free(q.inq);
 		if (q.efd >= 0)
 			close(q.efd);
@@ -528,6 +579,7 @@ unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int s
 		fake_mac(unit_no, &u->mac);
 	for (uint16_t i = 0; i < BSDTAP_MAX_QUEUES; i++)
 		u->q[i].qid = i;
+	const bool asym = membarrier_register();
 	/* Ring names are system-wide: make them unique per unit and queue. */
 	static std::atomic<uint32_t> serial{0};
 	uint32_t id = serial.fetch_add(1);
@@ -545,8 +597,13 @@ unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int s
 			 i);
 		q.inq = rte_ring_create(rn, args.ring_size, socket,
 					RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+		/* Room for everything the devq can have handed out, plus a burst. */
+		snprintf(rn, sizeof(rn), "bsdtap%" PRIu32 "_%" PRIu32 "_r%u", getpid() % 100000, id,
+			 i);
+		q.retq = rte_ring_create(rn, args.ring_size + 64, socket,
+					 RING_F_SP_ENQ | RING_F_EXACT_SZ);
 		q.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (q.devq == nullptr || q.inq == nullptr || q.efd < 0) {
+		if (q.devq == nullptr || q.inq == nullptr || q.retq == nullptr || q.efd < 0) {
 			BSDTAP_LOG(ERR, "%s: queue %u: cannot create rings or eventfd: %s", name, i,
 				   rte_strerror(q.efd < 0 ? errno : rte_errno));
 			unit_free(u);
@@ -554,6 +611,7 @@ unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int s
 		}
 		if (args.vmnet)
 			q.flags.fetch_or(QF_VMNET);
+		q.asym_fence = asym;
 	}
 	return u;
 }
@@ -575,9 +633,11 @@ int probe_secondary(struct rte_vdev_device *vdev, const char *name) noexcept
 		if (!registry_has_locked(u))
 			registry_add_locked(u);
 	}
-	dev->tx_pkt_burst = (u != nullptr && u->args.txfull == txfull_mode::backpressure)
-				? eth_bsdtap_tx_backpressure
-				: eth_bsdtap_tx_drop;
+	mp_align_mempool_ops();
+	/* A secondary's tx keeps the full fence: its process may not be
+	 * registered for the readers' membarrier. */
+	membarrier_register();
+	dev->tx_pkt_burst = eth_bsdtap_tx_for(u, false);
 	rte_eth_dev_probing_finish(dev);
 	return 0;
 }
@@ -648,8 +708,7 @@ int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
 	dev->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS | RTE_ETH_DEV_INTR_LSC;
 	dev->dev_ops = &ops;
 	dev->rx_pkt_burst = eth_bsdtap_rx;
-	dev->tx_pkt_burst = args.txfull == txfull_mode::backpressure ? eth_bsdtap_tx_backpressure
-								     : eth_bsdtap_tx_drop;
+	dev->tx_pkt_burst = eth_bsdtap_tx_for(u, true);
 	registry_add_locked(u);
 	reg.unlock();
 
@@ -749,6 +808,17 @@ void unit_purge_devq(queue *q) noexcept
 		q->purged.add_shared(total);
 }
 
+void unit_purge_retq(queue *q) noexcept
+{
+	if (q->retq == nullptr)
+		return;
+	struct rte_mbuf *m[64];
+	unsigned n;
+	while ((n = rte_ring_mc_dequeue_burst(q->retq, reinterpret_cast<void **>(m), 64, nullptr)) >
+	       0)
+		rte_pktmbuf_free_bulk(m, n);
+}
+
 void unit_purge_inq(queue *q) noexcept
 {
 	if (q->inq == nullptr)
@@ -797,11 +867,12 @@ static struct rte_vdev_driver pmd_bsdtap_drv = {
 };
 
 RTE_PMD_REGISTER_VDEV(net_bsdtap, pmd_bsdtap_drv);
-RTE_PMD_REGISTER_PARAM_STRING(net_bsdtap, ETH_BSDTAP_IFACE_ARG
-			      "=<name> " ETH_BSDTAP_QUEUES_ARG "=<1-16> " ETH_BSDTAP_RING_SIZE_ARG
-			      "=<1-65536> " ETH_BSDTAP_MAC_ARG
-			      "=<xx:xx:xx:xx:xx:xx> " ETH_BSDTAP_READER_ARG
-			      "=none|echo|sink " ETH_BSDTAP_TXFULL_ARG
-			      "=drop|backpressure " ETH_BSDTAP_MODE_ARG
-			      "=tap|vmnet " ETH_BSDTAP_UP_ON_OPEN_ARG
-			      "=0|1 " ETH_BSDTAP_USER_OPEN_ARG "=0|1");
+RTE_PMD_REGISTER_PARAM_STRING(
+    net_bsdtap, ETH_BSDTAP_IFACE_ARG
+    "=<name> " ETH_BSDTAP_QUEUES_ARG "=<1-16> " ETH_BSDTAP_RING_SIZE_ARG
+    "=<1-65536> " ETH_BSDTAP_MAC_ARG "=<xx:xx:xx:xx:xx:xx> " ETH_BSDTAP_READER_ARG
+    "=none|echo|sink|socket " ETH_BSDTAP_TXFULL_ARG "=drop|backpressure " ETH_BSDTAP_MODE_ARG
+    "=tap|vmnet " ETH_BSDTAP_UP_ON_OPEN_ARG "=0|1 " ETH_BSDTAP_USER_OPEN_ARG
+    "=0|1 " ETH_BSDTAP_PATH_ARG "=<socket path> " ETH_BSDTAP_SOCKET_TYPE_ARG
+    "=seqpacket|dgram|stream " ETH_BSDTAP_OWNER_ARG "=<user> " ETH_BSDTAP_GROUP_ARG
+    "=<group> " ETH_BSDTAP_SOCKET_MODE_ARG "=<octal>");

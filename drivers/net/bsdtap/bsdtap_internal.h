@@ -25,6 +25,7 @@
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ether.h>
+#include <rte_ethdev.h>
 #include <rte_ring.h>
 
 #include "bsdtap_devargs.h"
@@ -65,22 +66,47 @@ struct counter {
 
 /* One queue pair: devq (tx -> reader) and inq (reader -> rx). */
 struct alignas(RTE_CACHE_LINE_SIZE) queue {
+	/* [ctl] set at probe and queue setup, read by every side: on a line of
+	 * their own, so no burst's counter store evicts them from another core. */
+	struct rte_ring *devq = nullptr; /* tx -> reader (the original's tap_devq) */
+	struct rte_ring *inq = nullptr;	 /* reader -> rx (what if_input received) */
+	/* Mbufs a zero-copy reader is done with (rte_pmd_bsdtap_free_burst),
+	 * freed by the tx lcore into its own mempool cache: the mbuf headers then
+	 * stay on the core that allocates them. Producer: the reader; consumers:
+	 * the tx burst, and the reader or control when the tx is idle. */
+	struct rte_ring *retq = nullptr;
+	struct rte_mempool *mp = nullptr; /* rx queue's pool, for write() */
+	int efd = -1;			  /* wakeup eventfd, valid in the primary */
+	uint16_t qid = 0;
+	uint16_t port_id = 0; /* stamped on mbufs by rx burst */
+	/* The TAP_RWAIT fence pairing is asymmetric (membarrier): the tx side
+	 * needs only a compiler barrier, the sleeping reader pays a syscall. */
+	bool asym_fence = false;
+
 	/* [tx] if_start side. */
-	alignas(RTE_CACHE_LINE_SIZE) struct rte_ring *devq = nullptr; /* [ctl] set at probe */
-	counter opackets, obytes, oerrors;	/* [tx] oerrors: devq full (txfull=drop) */
+	alignas(RTE_CACHE_LINE_SIZE) counter opackets, obytes,
+	    oerrors;				/* [tx] oerrors: devq full (txfull=drop) */
 	counter tx_noreader, tx_noreader_bytes; /* [tx] C10: consumed with no reader */
 	counter wakeups;			/* [tx] eventfd writes (TAP_RWAIT) */
 	counter sigio;				/* [tx] SIGIO sent (C33) */
+	uint32_t tx_calls = 0;			/* [tx] only: paces the retq recycling */
 
 	/* [rx] if_input side. */
-	alignas(RTE_CACHE_LINE_SIZE) struct rte_ring *inq = nullptr; /* [ctl] set at probe */
-	counter ipackets, ibytes;				     /* [rx] */
+	alignas(RTE_CACHE_LINE_SIZE) counter ipackets, ibytes;
 
 	/* [rd] the reader's side. */
 	alignas(RTE_CACHE_LINE_SIZE) counter ierrors; /* runts written (C25) */
 	counter rx_nombuf;			      /* C23: write found no mbuf */
 	counter imissed;			      /* inq full, frame dropped */
 	counter truncated;			      /* C17: frames cut by a short read */
+	/* reader=socket: the unit's pump is the one writer. Client events
+	 * (accepted, refused, bad input) count on queue 0. */
+	counter sock_tx_frames;	 /* frames sent to the socket client */
+	counter sock_tx_dropped; /* taken off the devq and not delivered */
+	counter sock_rx_frames;	 /* frames read from the client (then written as C20-C25) */
+	counter sock_rx_bad;	 /* messages over the MRU; stream: bad length prefixes */
+	counter sock_accepted;	 /* clients that got the unit */
+	counter sock_refused;	 /* clients turned away: busy, or a queue already open */
 	/* Frames purged from the devq by close, stop or start (C39, C42). Several
 	 * writers (a reader's close, control), so this one is a locked add. */
 	counter purged;
@@ -92,10 +118,6 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint32_t> flags{0}; /* QF_*, [rd] and [tx] */
 	std::atomic<int32_t> opener_pid{0};			     /* [rd] C05/C38 */
 	std::atomic<int32_t> sigio_owner{0}; /* [rd] FIOSETOWN: pid, or -pgid */
-	struct rte_mempool *mp = nullptr;    /* [ctl] rx queue's pool, for write() */
-	int efd = -1;			     /* [ctl] wakeup eventfd, valid in the primary */
-	uint16_t qid = 0;
-	uint16_t port_id = 0; /* [ctl] stamped on mbufs by rx burst */
 	struct rte_ether_addr remote_mac {
 	}; /* [rd] SIOCGIFADDR/SIOCSIFADDR (C34) */
 
@@ -106,6 +128,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	uint64_t base_tx_noreader = 0, base_tx_noreader_bytes = 0, base_wakeups = 0;
 	uint64_t base_sigio = 0, base_truncated = 0;
 	uint64_t base_purged = 0;
+	uint64_t base_sock_tx_frames = 0, base_sock_tx_dropped = 0, base_sock_rx_frames = 0;
+	uint64_t base_sock_rx_bad = 0, base_sock_accepted = 0, base_sock_refused = 0;
 };
 
 /* One unit (a tap_softc). Allocated with rte_zmalloc; placement-new'd. */
@@ -139,6 +163,8 @@ unit *unit_of(struct rte_eth_dev *dev) noexcept;
 void unit_put(unit *u) noexcept;
 void unit_purge_devq(queue *q) noexcept;
 void unit_purge_inq(queue *q) noexcept;
+/* Free what readers handed back (retq); any thread. */
+void unit_purge_retq(queue *q) noexcept;
 /* Re-evaluate the link and tell the application (LSC) if it changed. */
 void unit_link_changed(unit *u) noexcept;
 /* Wake a reader sleeping on q (state change, not a burst). */
@@ -147,8 +173,13 @@ bool unit_link_should_be_up(const unit *u) noexcept;
 
 /* Burst functions (bsdtap_rxtx.cpp). */
 uint16_t eth_bsdtap_rx(void *q, struct rte_mbuf **bufs, uint16_t nb) noexcept;
-uint16_t eth_bsdtap_tx_drop(void *q, struct rte_mbuf **bufs, uint16_t nb) noexcept;
-uint16_t eth_bsdtap_tx_backpressure(void *q, struct rte_mbuf **bufs, uint16_t nb) noexcept;
+/* The tx burst variant for the unit's devargs and fence mode, chosen once. */
+/* asym_ok: this process registered for membarrier and may skip the tx fence. */
+eth_tx_burst_t eth_bsdtap_tx_for(const unit *u, bool asym_ok) noexcept;
+/* Register this process for asymmetric fences; false where unsupported. */
+bool membarrier_register() noexcept;
+/* The reader's half of the TAP_RWAIT fence pairing, before its last look. */
+void reader_sleep_fence(const queue *q) noexcept;
 
 /* Built-in readers (bsdtap_builtin.cpp). */
 struct builtin;

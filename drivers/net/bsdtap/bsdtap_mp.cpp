@@ -12,10 +12,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 
 #include <rte_alarm.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_mempool.h>
+#include <rte_spinlock.h>
 
 #include "bsdtap_internal.h"
 #include "bsdtap_log.h"
@@ -46,6 +49,16 @@ struct mp_param {
 	uint64_t unit_addr; /* MP_RELEASE: the unit, same address in every process */
 	char name[RTE_DEV_NAME_MAX_LEN];
 };
+
+/* MP_OPS_NAMES reply: a slice of the primary's mempool ops table. */
+constexpr unsigned ops_per_msg = 5;
+struct mp_ops_names {
+	mp_param hdr;
+	uint32_t total;
+	uint32_t count;
+	char names[ops_per_msg][RTE_MEMPOOL_OPS_NAMESIZE];
+};
+static_assert(sizeof(mp_ops_names) <= RTE_MP_MAX_PARAM_LEN);
 static_assert(sizeof(mp_param) <= RTE_MP_MAX_PARAM_LEN);
 
 int reply(const struct rte_mp_msg *req, const void *peer, int32_t result, int fd) noexcept
@@ -72,6 +85,21 @@ int mp_handler(const struct rte_mp_msg *msg, const void *peer) noexcept
 	mp_param p;
 	memcpy(&p, msg->param, sizeof(p));
 	p.name[sizeof(p.name) - 1] = '\0';
+
+	if (p.op == MP_OPS_NAMES) {
+		struct rte_mp_msg out {
+		};
+		snprintf(out.name, sizeof(out.name), "%s", mp_name);
+		mp_ops_names r{};
+		r.hdr = p;
+		r.total = rte_mempool_ops_table.num_ops;
+		for (unsigned i = p.qid; i < r.total && r.count < ops_per_msg; i++, r.count++)
+			snprintf(r.names[r.count], sizeof(r.names[0]), "%s",
+				 rte_mempool_ops_table.ops[i].name);
+		memcpy(out.param, &r, sizeof(r));
+		out.len_param = sizeof(r);
+		return rte_mp_reply(&out, static_cast<const char *>(peer));
+	}
 
 	if (p.op == MP_RELEASE) {
 		/* The secondary dropped the last reference of a closed port. */
@@ -129,6 +157,8 @@ void reaper(void *) noexcept
 		unit *u = units[i];
 		for (uint16_t k = 0; k < u->nb_queues; k++) {
 			queue *q = &u->q[k];
+			/* Mbufs readers handed back while the tx was idle. */
+			unit_purge_retq(q);
 			pid_t pid = q->opener_pid.load();
 			if ((q->flags.load() & QF_OPEN) == 0 || pid <= 0 || pid == self)
 				continue;
@@ -192,6 +222,87 @@ int mp_primary_init() noexcept
 	rte_eal_alarm_set(reaper_period_us, reaper, nullptr);
 	done = true;
 	return 0;
+}
+
+/*
+ * A mempool records its ops as an index into a per-process table, filled in
+ * registration order. Debian's testpmd links some drivers directly, so one
+ * of them registers its mempool ops before EAL loads the rest: index 3 is
+ * ring_mp_mc there and ring_sp_sc in a plain secondary, which then
+ * allocates and frees the primary's mbufs without the multi-producer and
+ * multi-consumer protocol, corrupting the pool's ring. A secondary reader
+ * allocates (write) and frees (read), so before any pool is used here the
+ * table is put in the primary's order. Ops this process lacks leave their
+ * slot empty (a pool using them cannot be used here, as before).
+ */
+void mp_align_mempool_ops() noexcept
+{
+	static bool done;
+	if (done)
+		return;
+	done = true;
+	char want[RTE_MEMPOOL_MAX_OPS_IDX][RTE_MEMPOOL_OPS_NAMESIZE] = {};
+	unsigned total = 0;
+	for (unsigned from = 0;;) {
+		struct rte_mp_msg msg {
+		};
+		snprintf(msg.name, sizeof(msg.name), "%s", mp_name);
+		mp_param p{};
+		p.op = MP_OPS_NAMES;
+		p.qid = static_cast<uint16_t>(from);
+		memcpy(msg.param, &p, sizeof(p));
+		msg.len_param = sizeof(p);
+		struct rte_mp_reply rep {
+		};
+		struct timespec ts = {mp_timeout_s, 0};
+		if (rte_mp_request_sync(&msg, &rep, &ts) != 0 || rep.nb_received != 1 ||
+		    rep.msgs[0].len_param != sizeof(mp_ops_names)) {
+			free(rep.msgs);
+			BSDTAP_LOG(WARNING, "cannot read the primary's mempool ops order");
+			return;
+		}
+		mp_ops_names r;
+		memcpy(&r, rep.msgs[0].param, sizeof(r));
+		free(rep.msgs);
+		total = std::min<unsigned>(r.total, RTE_MEMPOOL_MAX_OPS_IDX);
+		for (unsigned i = 0; i < r.count && from + i < total; i++)
+			memcpy(want[from + i], r.names[i], RTE_MEMPOOL_OPS_NAMESIZE);
+		from += r.count;
+		if (r.count == 0 || from >= total)
+			break;
+	}
+	auto &t = rte_mempool_ops_table;
+	rte_spinlock_lock(&t.sl);
+	bool same = t.num_ops >= total;
+	for (unsigned i = 0; same && i < total; i++)
+		same = strcmp(t.ops[i].name, want[i]) == 0;
+	if (!same) {
+		struct rte_mempool_ops old[RTE_MEMPOOL_MAX_OPS_IDX];
+		bool used[RTE_MEMPOOL_MAX_OPS_IDX] = {};
+		unsigned n_old = t.num_ops;
+		memcpy(old, t.ops, sizeof(old));
+		memset(t.ops, 0, sizeof(t.ops));
+		unsigned missing = 0;
+		for (unsigned i = 0; i < total; i++) {
+			unsigned k = 0;
+			while (k < n_old && (used[k] || strcmp(old[k].name, want[i]) != 0))
+				k++;
+			if (k < n_old) {
+				t.ops[i] = old[k];
+				used[k] = true;
+			} else {
+				missing++;
+			}
+		}
+		unsigned n = total;
+		for (unsigned k = 0; k < n_old && n < RTE_MEMPOOL_MAX_OPS_IDX; k++)
+			if (!used[k])
+				t.ops[n++] = old[k];
+		t.num_ops = n;
+		BSDTAP_LOG(NOTICE, "mempool ops put in the primary's order (%u of %u found here)",
+			   total - missing, total);
+	}
+	rte_spinlock_unlock(&t.sl);
 }
 
 int mp_get_efd(const unit *u, uint16_t qid) noexcept

@@ -22,12 +22,15 @@ enum mp_op : uint32_t {
 	MP_OPENED,	/* a secondary opened a queue */
 	MP_CLOSED,	/* a secondary closed a queue */
 	MP_RELEASE,	/* a secondary dropped a closed port's last reference */
+	MP_OPS_NAMES,	/* names of the primary's mempool ops, from index qid */
 };
 
 /* Primary: register the rte_mp action and start the dead-reader check. */
 int mp_primary_init() noexcept;
 /* Secondary: this process's copy of queue qid's eventfd, or -errno. */
 int mp_get_efd(const unit *u, uint16_t qid) noexcept;
+/* Secondary: order this process's mempool ops like the primary's. */
+void mp_align_mempool_ops() noexcept;
 /* Secondary: tell the primary; waits for it to act. */
 void mp_notify(mp_op op, const unit *u, uint16_t qid) noexcept;
 

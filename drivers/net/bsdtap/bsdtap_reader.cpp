@@ -26,6 +26,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
 
 #include "bsdtap_internal.h"
 #include "bsdtap_log.h"
@@ -40,6 +41,11 @@ struct rte_pmd_bsdtap_reader {
 	bool fd_mode; /* rte_pmd_bsdtap_fd() was called: keep the fd level exact */
 	bool builtin; /* the port's own echo/sink reader */
 	bool own_efd; /* received over rte_mp: this handle closes it */
+	/* write() allocates through a cache of its own: a reader is usually not
+	 * an EAL lcore, so it has no per-lcore mempool cache, and a bare
+	 * mempool get is a ring operation per frame. */
+	struct rte_mempool_cache *cache;
+	struct rte_mempool *cache_mp; /* the pool the cache holds objects of */
 };
 
 namespace bsdtap
@@ -47,6 +53,9 @@ namespace bsdtap
 
 namespace
 {
+
+/* Mbufs the handle's write cache may hold; a DPDK lcore cache's usual size. */
+constexpr unsigned write_cache_size = 256;
 
 bool gone(const rte_pmd_bsdtap_reader *r) noexcept
 {
@@ -93,7 +102,7 @@ bool arm(rte_pmd_bsdtap_reader *r) noexcept
 		return false;
 	drain_efd(r->efd);
 	q->flags.fetch_or(QF_RWAIT, std::memory_order_seq_cst);
-	std::atomic_thread_fence(std::memory_order_seq_cst);
+	reader_sleep_fence(q);
 	if (devq_empty(r) && !gone(r))
 		return false;
 	/* A frame (or the unit's end) arrived while we armed: keep the fd
@@ -152,6 +161,37 @@ size_t copy_out(const struct rte_mbuf *m, const struct iovec *iov, int iovcnt) n
 		}
 	}
 	return done;
+}
+
+/* Bulk mbuf allocation through the handle's own mempool cache. */
+int alloc_segs(rte_pmd_bsdtap_reader *r, struct rte_mempool *mp, struct rte_mbuf **m,
+	       unsigned n) noexcept
+{
+	if (r->cache_mp != mp) {
+		if (r->cache != nullptr) {
+			rte_mempool_cache_flush(r->cache, r->cache_mp);
+			rte_mempool_cache_free(r->cache);
+		}
+		/* A quarter of a small pool at most: the cache must not starve it. */
+		unsigned size = std::min<unsigned>(write_cache_size, mp->size / 4);
+		r->cache = size > 0 ? rte_mempool_cache_create(size, SOCKET_ID_ANY) : nullptr;
+		r->cache_mp = mp;
+	}
+	if (rte_mempool_generic_get(mp, reinterpret_cast<void **>(m), n, r->cache) != 0)
+		return -ENOBUFS;
+	for (unsigned i = 0; i < n; i++)
+		rte_pktmbuf_reset(m[i]);
+	return 0;
+}
+
+void release_cache(rte_pmd_bsdtap_reader *r) noexcept
+{
+	if (r->cache != nullptr) {
+		rte_mempool_cache_flush(r->cache, r->cache_mp);
+		rte_mempool_cache_free(r->cache);
+	}
+	r->cache = nullptr;
+	r->cache_mp = nullptr;
 }
 
 ssize_t fail(int err) noexcept
@@ -314,6 +354,7 @@ int reader_close(rte_pmd_bsdtap_reader **rp) noexcept
 		mp_notify(MP_CLOSED, u, r->q->qid);
 	if (r->own_efd)
 		close(r->efd);
+	release_cache(r);
 	unit_put(u);
 	delete r;
 	return 0;
@@ -394,6 +435,11 @@ int rte_pmd_bsdtap_wait(struct rte_pmd_bsdtap_reader *r, int timeout_ms) noexcep
 			return -EHOSTDOWN;
 		if (arm(r))
 			return gone(r) ? -EHOSTDOWN : 1;
+		/* Going to sleep: the tx may be idle too, so free what was handed
+		 * back. Only in the primary: the pools are its to free into; the
+		 * primary's 500 ms check drains it for secondary readers. */
+		if (primary_process)
+			unit_purge_retq(r->q);
 		int wait = -1;
 		if (deadline >= 0) {
 			int64_t left = deadline - now_ms();
@@ -425,7 +471,9 @@ ssize_t rte_pmd_bsdtap_readv(struct rte_pmd_bsdtap_reader *r, const struct iovec
 			size_t n = copy_out(m, iov, iovcnt);
 			if (n < m->pkt_len)
 				r->q->truncated.add(1); /* C17: the rest is dropped */
-			rte_pktmbuf_free(m);
+			/* The tx lcore frees it, as for rte_pmd_bsdtap_free_burst(). */
+			if (rte_ring_sp_enqueue(r->q->retq, m) != 0)
+				rte_pktmbuf_free(m);
 			after_take(r);
 			return static_cast<ssize_t>(n);
 		}
@@ -479,7 +527,7 @@ ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iove
 	const uint32_t room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
 	const uint32_t nseg = static_cast<uint32_t>((len + room - 1) / room);
 	struct rte_mbuf *segs[RTE_PMD_BSDTAP_MRU / RTE_ETHER_MIN_LEN + 1];
-	if (nseg > RTE_DIM(segs) || rte_pktmbuf_alloc_bulk(mp, segs, nseg) != 0) {
+	if (nseg > RTE_DIM(segs) || alloc_segs(r, mp, segs, nseg) != 0) {
 		q->rx_nombuf.add(1); /* C23 */
 		return fail(ENOBUFS);
 	}
@@ -540,6 +588,19 @@ uint16_t rte_pmd_bsdtap_recv_burst(struct rte_pmd_bsdtap_reader *r, struct rte_m
 	if (unlikely(r->fd_mode))
 		after_take(r);
 	return got;
+}
+
+void rte_pmd_bsdtap_free_burst(struct rte_pmd_bsdtap_reader *r, struct rte_mbuf **pkts,
+			       uint16_t n) noexcept
+{
+	if (unlikely(pkts == nullptr || n == 0))
+		return;
+	uint16_t k = 0;
+	if (likely(r != nullptr))
+		k = static_cast<uint16_t>(rte_ring_sp_enqueue_burst(
+		    r->q->retq, reinterpret_cast<void **>(pkts), n, nullptr));
+	if (unlikely(k < n))
+		rte_pktmbuf_free_bulk(pkts + k, n - k);
 }
 
 uint16_t rte_pmd_bsdtap_send_burst(struct rte_pmd_bsdtap_reader *r, struct rte_mbuf **pkts,

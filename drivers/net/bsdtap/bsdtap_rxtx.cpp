@@ -8,6 +8,8 @@
 
 #include <csignal>
 
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <rte_branch_prediction.h>
@@ -22,6 +24,11 @@ namespace bsdtap
 namespace
 {
 
+/* Mbufs recycled per look at the retq: eight bursts' worth, so the tx keeps
+ * ahead of a reader handing back one burst per tx burst. */
+constexpr unsigned recycle_max = 256;
+constexpr unsigned recycle_every = 4; /* bursts between looks; a power of two */
+
 /*
  * The wakeup half of TAP_RWAIT. The reader sets RWAIT, issues a full fence
  * and looks at the devq before it sleeps; the tx enqueues, issues a full
@@ -29,9 +36,12 @@ namespace
  * so either the reader sees the frame or the tx sees RWAIT: no lost wakeup.
  * The fetch_and makes exactly one waker write the eventfd.
  */
-inline void notify_reader(queue *q) noexcept
+template <bool asym> inline void notify_reader(queue *q) noexcept
 {
-	std::atomic_thread_fence(std::memory_order_seq_cst);
+	if (asym)
+		std::atomic_signal_fence(std::memory_order_seq_cst); /* see reader_sleep_fence */
+	else
+		std::atomic_thread_fence(std::memory_order_seq_cst);
 	uint32_t f = q->flags.load(std::memory_order_relaxed);
 	if (likely((f & (QF_RWAIT | QF_ASYNC)) == 0))
 		return;
@@ -57,11 +67,22 @@ inline void notify_reader(queue *q) noexcept
 	}
 }
 
-template <bool backpressure>
+template <bool backpressure, bool asym>
 inline uint16_t tx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 {
 	auto *q = static_cast<queue *>(qp);
 	uint64_t bytes = 0;
+
+	/* Recycle what a zero-copy reader handed back: freed here, the mbufs
+	 * go to this lcore's mempool cache, warm for its next allocation. Every
+	 * few bursts only: looking at the ring costs a cache miss each time. */
+	if ((++q->tx_calls & (recycle_every - 1)) == 0) {
+		struct rte_mbuf *done[recycle_max];
+		unsigned k = rte_ring_mc_dequeue_burst(q->retq, reinterpret_cast<void **>(done),
+						       recycle_max, nullptr);
+		if (k > 0)
+			rte_pktmbuf_free_bulk(done, k);
+	}
 
 	/* Sum before the enqueue: once queued, the reader may free them. */
 	for (uint16_t i = 0; i < nb; i++)
@@ -89,21 +110,59 @@ inline uint16_t tx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 	if (likely(n > 0)) {
 		q->opackets.add(n);
 		q->obytes.add(bytes);
-		notify_reader(q);
+		notify_reader<asym>(q);
 	}
 	return backpressure ? n : nb;
 }
 
 } // namespace
 
-uint16_t eth_bsdtap_tx_drop(void *q, struct rte_mbuf **bufs, uint16_t nb) noexcept
+template <bool backpressure, bool asym>
+uint16_t eth_bsdtap_tx(void *q, struct rte_mbuf **bufs, uint16_t nb) noexcept
 {
-	return tx_burst<false>(q, bufs, nb);
+	return tx_burst<backpressure, asym>(q, bufs, nb);
 }
 
-uint16_t eth_bsdtap_tx_backpressure(void *q, struct rte_mbuf **bufs, uint16_t nb) noexcept
+eth_tx_burst_t eth_bsdtap_tx_for(const unit *u, bool asym_ok) noexcept
 {
-	return tx_burst<true>(q, bufs, nb);
+	bool bp = u->args.txfull == txfull_mode::backpressure;
+	bool asym = asym_ok && u->q[0].asym_fence;
+	if (bp)
+		return asym ? eth_bsdtap_tx<true, true> : eth_bsdtap_tx<true, false>;
+	return asym ? eth_bsdtap_tx<false, true> : eth_bsdtap_tx<false, false>;
+}
+
+/*
+ * Asymmetric fences. The tx burst runs all the time and the reader sleeps
+ * rarely, so the reader pays for both: membarrier(GLOBAL_EXPEDITED) makes
+ * every running thread of every registered process (each process that
+ * loaded the driver registers at probe) execute a full barrier before it
+ * returns. A tx that stored the devq tail and then loads RWAIT with only a
+ * compiler barrier between is thereby ordered against the reader's RWAIT
+ * store and devq load, which is all the Dekker pairing needs.
+ */
+bool membarrier_register() noexcept
+{
+#if defined(__SANITIZE_THREAD__)
+	return false; /* TSan cannot see it: use the fence it understands */
+#else
+	static int state = 0; /* 0 unknown, 1 ready, -1 unavailable */
+	if (state == 0) {
+		long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+		bool ok =
+		    cmds > 0 && (cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0 &&
+		    syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
+		state = ok ? 1 : -1;
+	}
+	return state == 1;
+#endif
+}
+
+void reader_sleep_fence(const queue *q) noexcept
+{
+	if (q->asym_fence && syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0) == 0)
+		return;
+	std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 uint16_t eth_bsdtap_rx(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept

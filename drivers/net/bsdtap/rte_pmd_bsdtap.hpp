@@ -55,6 +55,10 @@ public:
 	{
 		return rte_pmd_bsdtap_recv_burst(r_, pkts, n);
 	}
+	void free_burst(rte_mbuf **pkts, uint16_t n) noexcept
+	{
+		rte_pmd_bsdtap_free_burst(r_, pkts, n);
+	}
 	uint16_t send_burst(rte_mbuf **pkts, uint16_t n) noexcept
 	{
 		return rte_pmd_bsdtap_send_burst(r_, pkts, n);

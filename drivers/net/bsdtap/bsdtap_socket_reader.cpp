@@ -1,0 +1,999 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The socket endpoint (reader=socket): the unit's "/dev/tapN" for programs
+ * that are not DPDK processes. A Unix socket per unit, one client at a time
+ * (the original allows one open, C07), and a pump thread that is a built-in
+ * reader like echo and sink: it opens the unit's queues through the reader
+ * API when a client comes (link up, LSC) and closes them when it goes (link
+ * down, devq purged).
+ *
+ *   devq[0..n-1] --recv_burst--> pump --sendmmsg / sendmsg--> client
+ *   inq[0]       <---write()---- pump <--recvmmsg / recv----- client
+ *
+ * Framing, by the socket_type devarg:
+ *   seqpacket  one message is one frame (the default);
+ *   dgram      one datagram is one frame, QEMU's -netdev dgram; the client
+ *              is the bound address that sent first (an empty datagram
+ *              only says hello), until it sends an empty datagram (hang-up)
+ *              or its address stops answering;
+ *   stream     each frame is preceded by its length, 4 bytes big-endian,
+ *              QEMU's -netdev stream.
+ * Frames from the client are written with rte_pmd_bsdtap_write(), so they
+ * count as a reader's writes do (C20-C25). A message longer than the MRU
+ * (16384) is dropped and counted (C22); a stream length prefix above the
+ * MRU or below an Ethernet header cannot be resynchronised: the client is
+ * dropped. The pump never blocks: every socket call is non-blocking, and it
+ * sleeps in poll() on the queues' wakeup eventfds (TAP_RWAIT), the socket
+ * and its stop eventfd. What a full socket refuses of a batch is dropped
+ * and counted (txfull=drop) or kept (backpressure); then the pump takes
+ * nothing more off the devqs until the socket can take more, so that a slow
+ * client fills the devq as any slow reader does (C12).
+ *
+ * Every counter it writes (socket_* xstats) has the pump as its one writer.
+ */
+
+#include "bsdtap_socket_reader.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <new>
+
+#include <arpa/inet.h>
+#include <numa.h>
+#include <poll.h>
+#include <pthread.h>
+#include <linux/sockios.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "bsdtap_internal.h"
+#include "bsdtap_log.h"
+#include "bsdtap_reader_internal.h"
+
+namespace bsdtap
+{
+
+namespace
+{
+
+/* Frames per batch in each direction: testpmd's default burst. */
+constexpr uint16_t burst = 32;
+/* A frame of more segments than this is copied into one buffer first. */
+constexpr unsigned max_seg_iov = 16;
+constexpr size_t mru = RTE_PMD_BSDTAP_MRU;
+/* Stream receive buffer: many small frames per read, and always room for
+ * one whole frame with its prefix. */
+constexpr size_t stream_rx_size = 256 * 1024;
+static_assert(stream_rx_size >= 4 + mru);
+/* Empty rounds (each a non-blocking receive) before sleeping in poll(). */
+constexpr unsigned idle_rounds = 32;
+/* poll() bound: the stop eventfd wakes the pump; this is a backstop. */
+constexpr int sleep_ms = 200;
+/* How often a dgram client that sends nothing is checked for life (another
+ * sender's datagram checks it at once). */
+constexpr int64_t dgram_check_ms = 1000;
+/* Busy rounds between two looks for clients waiting to be refused, and
+ * between two tries of a full socket. */
+constexpr unsigned refuse_every = 256;
+constexpr unsigned full_retry_every = 16;
+/* Client sockets' send buffer: the frames in flight to a slow client. */
+constexpr int client_sndbuf = 1 << 20;
+
+int64_t now_ms() noexcept
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sock_type_of(socket_kind k) noexcept
+{
+	switch (k) {
+	case socket_kind::dgram:
+		return SOCK_DGRAM;
+	case socket_kind::stream:
+		return SOCK_STREAM;
+	default:
+		return SOCK_SEQPACKET;
+	}
+}
+
+bool is_would_block(int err) noexcept
+{
+	return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS || err == ENOMEM;
+}
+
+} // namespace
+
+struct sock_pump {
+	unit *u = nullptr;
+	socket_kind type = socket_kind::seqpacket;
+	bool drop_when_full = true; /* txfull=drop; backpressure keeps frames in the devq */
+	int numa_node = -1;
+	char path[BSDTAP_SOCKET_PATH_SIZE] = {};
+	dev_t path_dev = 0; /* the socket file this pump made: removed only if still it */
+	ino_t path_ino = 0;
+
+	int lfd = -1;	   /* listening socket (seqpacket, stream); the bound socket (dgram) */
+	int cfd = -1;	   /* the client's connection; dgram: lfd while a client is held */
+	bool lost = false; /* a send found the client gone */
+	bool full = false; /* the socket took no more: wait until it can (POLLOUT) */
+	struct sockaddr_un peer {
+	}; /* dgram: the client's address */
+	socklen_t peer_len = 0;
+	int64_t peer_checked = 0; /* dgram: last liveness check */
+	int sndbuf = 0;		  /* dgram: the socket's send buffer, bytes */
+
+	int stop_fd = -1;
+	std::atomic<bool> stop{false};
+	pthread_t thread{};
+
+	uint16_t nb = 0; /* queues held while a client is connected */
+	rte_pmd_bsdtap_reader *r[BSDTAP_MAX_QUEUES] = {};
+	uint16_t rr = 0; /* first queue of the next devq round */
+
+	/* devq -> client: one batch in flight, out[head..n). */
+	struct rte_mbuf *out[burst] = {};
+	uint16_t out_q[burst] = {};   /* queue each frame came from, for its counters */
+	uint32_t out_len[burst] = {}; /* bytes of each frame (sum of its segments) */
+	uint32_t out_be[burst] = {};  /* stream: the length prefixes, big-endian */
+	bool out_lin[burst] = {};     /* the frame was copied into lin */
+	uint16_t out_n = 0, out_head = 0;
+	struct rte_mbuf *done[burst] = {}; /* sent or dropped, to free in bulk */
+	uint16_t ndone = 0;
+	size_t out_done = 0; /* stream: bytes of out[head] (prefix included) already sent */
+	struct iovec out_iov[burst * (max_seg_iov + 1)] = {};
+	struct mmsghdr out_msg[burst] = {};
+	uint8_t *lin = nullptr; /* burst * mru */
+
+	/* client -> inq */
+	uint8_t *in = nullptr; /* burst * mru (messages) or stream_rx_size (stream) */
+	size_t in_len = 0;     /* stream: bytes held */
+	struct mmsghdr in_msg[burst] = {};
+	struct iovec in_iov[burst] = {};
+	struct sockaddr_un in_addr[burst] = {};
+};
+
+namespace
+{
+
+bool have_client(const sock_pump *p) noexcept
+{
+	return p->cfd >= 0;
+}
+
+queue &q0(sock_pump *p) noexcept
+{
+	return p->u->q[0];
+}
+
+/* ------------------------------------------------------------ queues */
+
+void close_queues(sock_pump *p) noexcept
+{
+	for (uint16_t i = p->out_head; i < p->out_n; i++) {
+		p->u->q[p->out_q[i]].sock_tx_dropped.add(1);
+		rte_pktmbuf_free(p->out[i]);
+	}
+	if (p->ndone > 0)
+		rte_pktmbuf_free_bulk(p->done, p->ndone);
+	p->ndone = 0;
+	p->out_n = p->out_head = 0;
+	p->out_done = 0;
+	for (uint16_t i = 0; i < p->nb; i++)
+		if (p->r[i] != nullptr)
+			reader_close(&p->r[i]);
+	p->nb = 0;
+	p->rr = 0;
+}
+
+/* A client came: hold every queue of the unit, as the other built-in
+ * readers do. Fails (rte_errno EBUSY) when a reader holds one already. */
+bool open_queues(sock_pump *p) noexcept
+{
+	for (uint16_t i = 0; i < p->u->nb_queues; i++) {
+		p->r[i] = reader_open(p->u->name, i, RTE_PMD_BSDTAP_O_NONBLOCK, true);
+		if (p->r[i] == nullptr) {
+			int err = rte_errno;
+			BSDTAP_LOG(WARNING, "%s: socket client refused: queue %u: %s", p->u->iface,
+				   i, rte_strerror(err));
+			close_queues(p);
+			rte_errno = err;
+			return false;
+		}
+		p->nb = static_cast<uint16_t>(i + 1);
+	}
+	return true;
+}
+
+/* ----------------------------------------------------------- clients */
+
+/* A zero-length datagram is a hang-up (QEMU's dgram backend reads it as the
+ * end of the connection). */
+void dgram_hangup(int fd, const struct sockaddr_un *to, socklen_t len) noexcept
+{
+	struct msghdr mh = {};
+	mh.msg_name = const_cast<struct sockaddr_un *>(to);
+	mh.msg_namelen = to != nullptr ? len : 0;
+	ssize_t n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	RTE_SET_USED(n);
+}
+
+void disconnect(sock_pump *p, const char *why) noexcept
+{
+	if (!have_client(p))
+		return;
+	BSDTAP_LOG(INFO, "%s: socket client %s", p->u->iface, why);
+	if (p->type == socket_kind::dgram)
+		p->peer_len = 0;
+	else
+		close(p->cfd);
+	p->cfd = -1;
+	p->lost = false;
+	p->full = false;
+	p->in_len = 0;
+	close_queues(p);
+}
+
+void set_sndbuf(int fd) noexcept
+{
+	int v = client_sndbuf;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
+
+bool peer_hung_up(int fd) noexcept;
+unsigned pump_in(sock_pump *p) noexcept;
+
+/* The client hung up: deliver what it sent before it went, then let it go
+ * (its end of file disconnects it). */
+void drain_departed(sock_pump *p) noexcept
+{
+	for (unsigned i = 0; have_client(p) && i < 100000; i++)
+		pump_in(p);
+	disconnect(p, "disconnected");
+}
+
+/* seqpacket, stream: take every waiting connection; the first becomes the
+ * client if there is none, the others are closed at once, unread. */
+void accept_clients(sock_pump *p) noexcept
+{
+	for (;;) {
+		int fd = accept4(p->lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;
+		}
+		/* A client that closed just before this one connected (a program
+		 * run again at once) has not been seen to go yet: finish it first. */
+		if (have_client(p) && peer_hung_up(p->cfd))
+			drain_departed(p);
+		if (have_client(p) || !open_queues(p)) {
+			close(fd); /* busy: the client reads end-of-file */
+			q0(p).sock_refused.add(1);
+			BSDTAP_LOG(DEBUG, "%s: socket client refused", p->u->iface);
+			continue;
+		}
+		set_sndbuf(fd);
+		p->cfd = fd;
+		q0(p).sock_accepted.add(1);
+		BSDTAP_LOG(INFO, "%s: socket client connected", p->u->iface);
+	}
+}
+
+/* dgram: does a socket still answer at this address? A probe connect()
+ * fails with ECONNREFUSED (or ENOENT) once the socket there is closed; a
+ * live client that connected its socket to the endpoint answers EPERM. */
+bool dgram_alive(const struct sockaddr_un *addr, socklen_t len) noexcept
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true; /* cannot tell: keep the client */
+	int ret = connect(fd, reinterpret_cast<const struct sockaddr *>(addr), len);
+	int err = errno;
+	close(fd);
+	return ret == 0 || (err != ECONNREFUSED && err != ENOENT && err != ENOTDIR);
+}
+
+bool dgram_peer_alive(sock_pump *p) noexcept
+{
+	p->peer_checked = now_ms();
+	return dgram_alive(&p->peer, p->peer_len);
+}
+
+/* dgram: a bound, live sender becomes the client. Datagrams that a dead
+ * client left queued are dropped here without a word. */
+bool dgram_adopt(sock_pump *p, const struct sockaddr_un *from, socklen_t len) noexcept
+{
+	if (len <= offsetof(struct sockaddr_un, sun_path)) {
+		/* An unbound sender cannot be answered. */
+		q0(p).sock_refused.add(1);
+		return false;
+	}
+	if (!dgram_alive(from, len))
+		return false;
+	if (!open_queues(p)) {
+		dgram_hangup(p->lfd, from, len);
+		q0(p).sock_refused.add(1);
+		return false;
+	}
+	memcpy(&p->peer, from, len);
+	p->peer_len = len;
+	p->peer_checked = now_ms();
+	p->cfd = p->lfd;
+	q0(p).sock_accepted.add(1);
+	BSDTAP_LOG(INFO, "%s: dgram client connected", p->u->iface);
+	return true;
+}
+
+bool same_addr(const struct sockaddr_un *a, socklen_t alen, const struct sockaddr_un *b,
+	       socklen_t blen) noexcept
+{
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* ---------------------------------------------------- devq -> client */
+
+/* Frame i is done with: counted, and its mbufs freed with the batch's. */
+void out_free(sock_pump *p, uint16_t i, bool sent) noexcept
+{
+	queue &q = p->u->q[p->out_q[i]];
+	if (sent)
+		q.sock_tx_frames.add(1);
+	else
+		q.sock_tx_dropped.add(1);
+	p->done[p->ndone++] = p->out[i];
+	p->out[i] = nullptr;
+}
+
+/* One bulk free per batch: the pump is not an lcore and has no mempool
+ * cache, so each free is a trip to the pool's ring; one trip per batch. */
+void free_done(sock_pump *p) noexcept
+{
+	if (p->ndone > 0)
+		rte_pktmbuf_free_bulk(p->done, p->ndone);
+	p->ndone = 0;
+}
+
+/* The iovecs of frame i from byte skip on (the stream prefix counted). */
+unsigned frame_iov(sock_pump *p, uint16_t i, size_t skip, struct iovec *iov) noexcept
+{
+	unsigned k = 0;
+	if (p->type == socket_kind::stream) {
+		if (skip < 4) {
+			iov[k++] = {reinterpret_cast<char *>(&p->out_be[i]) + skip, 4 - skip};
+			skip = 0;
+		} else {
+			skip -= 4;
+		}
+	}
+	if (p->out_lin[i]) {
+		iov[k++] = {p->lin + i * mru + skip, p->out_len[i] - skip};
+		return k;
+	}
+	for (struct rte_mbuf *s = p->out[i]; s != nullptr; s = s->next) {
+		size_t len = s->data_len;
+		if (len == 0)
+			continue; /* C19: an empty segment is not the end */
+		if (skip >= len) {
+			skip -= len;
+			continue;
+		}
+		iov[k++] = {rte_pktmbuf_mtod_offset(s, char *, skip), len - skip};
+		skip = 0;
+	}
+	return k;
+}
+
+/* dgram: every datagram the socket sent and the client has not read yet
+ * counts against its one send buffer, whoever it went to. Frames stop at
+ * half of it, so that a client that does not read leaves room for the
+ * empty datagrams that refuse other senders (a batch is well under half). */
+bool dgram_send_queue_full(const sock_pump *p) noexcept
+{
+	int outq = 0;
+	return ioctl(p->lfd, SIOCOUTQ, &outq) == 0 && outq > p->sndbuf / 2;
+}
+
+/* Sends what is pending. Returns the frames completed; sets p->lost when
+ * the client is gone. Frames the socket cannot take stay pending. */
+unsigned send_pending(sock_pump *p) noexcept
+{
+	unsigned done = 0;
+	while (p->out_head < p->out_n && !p->lost) {
+		if (p->type == socket_kind::stream) {
+			unsigned k = 0;
+			for (uint16_t i = p->out_head; i < p->out_n; i++)
+				k += frame_iov(p, i, i == p->out_head ? p->out_done : 0,
+					       p->out_iov + k);
+			struct msghdr mh = {};
+			mh.msg_iov = p->out_iov;
+			mh.msg_iovlen = k;
+			ssize_t w = sendmsg(p->cfd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				if (!is_would_block(errno))
+					p->lost = true;
+				p->full = true;
+				break;
+			}
+			size_t left = static_cast<size_t>(w);
+			while (left > 0 && p->out_head < p->out_n) {
+				size_t total = 4 + p->out_len[p->out_head] - p->out_done;
+				if (left < total) {
+					p->out_done += left;
+					break;
+				}
+				left -= total;
+				p->out_done = 0;
+				out_free(p, p->out_head++, true);
+				done++;
+			}
+			if (p->out_head < p->out_n) {
+				p->full = true; /* a short write */
+				break;
+			}
+		} else {
+			unsigned k = 0, nmsg = 0;
+			for (uint16_t i = p->out_head; i < p->out_n; i++, nmsg++) {
+				unsigned c = frame_iov(p, i, 0, p->out_iov + k);
+				struct msghdr &mh = p->out_msg[nmsg].msg_hdr;
+				mh = {};
+				mh.msg_iov = p->out_iov + k;
+				mh.msg_iovlen = c;
+				if (p->type == socket_kind::dgram) {
+					mh.msg_name = &p->peer;
+					mh.msg_namelen = p->peer_len;
+				}
+				k += c;
+			}
+			if (p->type == socket_kind::dgram && dgram_send_queue_full(p)) {
+				p->full = true;
+				break;
+			}
+			int n = sendmmsg(p->cfd, p->out_msg, nmsg, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (!is_would_block(errno))
+					p->lost = true;
+				p->full = true;
+				break;
+			}
+			for (int i = 0; i < n; i++)
+				out_free(p, p->out_head++, true);
+			done += static_cast<unsigned>(n);
+			/* sendmmsg stops at the first failure without saying which:
+			 * the next call tells (EAGAIN, or the client's end). */
+		}
+	}
+	if (p->out_head == p->out_n) {
+		p->out_head = p->out_n = 0;
+		p->out_done = 0;
+	}
+	return done;
+}
+
+/* txfull=drop: what the socket did not take is dropped, except the rest of
+ * a stream frame already begun, which must follow its first bytes. */
+void drop_unsent(sock_pump *p) noexcept
+{
+	uint16_t keep = p->out_head + (p->out_done > 0 ? 1 : 0);
+	for (uint16_t i = keep; i < p->out_n; i++)
+		out_free(p, i, false);
+	p->out_n = keep;
+	if (p->out_head == p->out_n)
+		p->out_head = p->out_n = 0;
+}
+
+/* Take a batch off the devqs, round robin from p->rr; frames of no bytes or
+ * over the MRU are dropped (no client could take them whole). */
+unsigned take_batch(sock_pump *p) noexcept
+{
+	uint16_t n = 0;
+	for (uint16_t k = 0; k < p->nb && n < burst; k++) {
+		uint16_t qi = static_cast<uint16_t>((p->rr + k) % p->nb);
+		uint16_t got = rte_pmd_bsdtap_recv_burst(p->r[qi], p->out + n, burst - n);
+		for (uint16_t j = n; j < n + got; j++)
+			p->out_q[j] = qi;
+		n = static_cast<uint16_t>(n + got);
+	}
+	p->rr = static_cast<uint16_t>((p->rr + 1) % p->nb);
+	uint16_t kept = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = p->out[i];
+		size_t len = 0;
+		unsigned segs = 0;
+		for (const struct rte_mbuf *s = m; s != nullptr; s = s->next) {
+			len += s->data_len;
+			segs += s->data_len > 0;
+		}
+		if (len == 0 || len > mru) {
+			p->u->q[p->out_q[i]].sock_tx_dropped.add(1);
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		p->out[kept] = m;
+		p->out_q[kept] = p->out_q[i];
+		p->out_len[kept] = static_cast<uint32_t>(len);
+		p->out_be[kept] = htonl(static_cast<uint32_t>(len));
+		p->out_lin[kept] = segs > max_seg_iov;
+		if (p->out_lin[kept]) {
+			uint8_t *dst = p->lin + kept * mru;
+			for (const struct rte_mbuf *s = m; s != nullptr; s = s->next) {
+				memcpy(dst, rte_pktmbuf_mtod(s, const void *), s->data_len);
+				dst += s->data_len;
+			}
+		}
+		kept++;
+	}
+	p->out_head = 0;
+	p->out_n = kept;
+	p->out_done = 0;
+	return n;
+}
+
+/* One round of devq -> client. Returns the frames moved or dropped. Once
+ * the socket is full the pump takes nothing more off the devqs until poll()
+ * says it can write: a client too slow for the application then lets the
+ * devq fill, and tx burst drops (oerrors) or pushes back (txfull), as with
+ * any slow reader, instead of the pump spinning on a full socket. */
+unsigned pump_out_batch(sock_pump *p) noexcept
+{
+	if (p->full)
+		return 0;
+	unsigned work = 0;
+	if (p->out_head < p->out_n) {
+		work += send_pending(p);
+		if (p->out_head < p->out_n) {
+			if (!p->drop_when_full || p->lost)
+				return work; /* the frames wait for the socket */
+			drop_unsent(p);
+			if (p->out_head < p->out_n)
+				return work; /* the rest of a stream frame waits */
+		}
+	}
+	free_done(p); /* the last batch's, before the next one's */
+	unsigned taken = take_batch(p);
+	if (taken == 0)
+		return work;
+	work += taken;
+	send_pending(p);
+	/* txfull=drop: what the full socket refused of this batch is dropped
+	 * and counted; backpressure: it waits. */
+	if (p->out_head < p->out_n && p->drop_when_full && !p->lost)
+		drop_unsent(p);
+	return work;
+}
+
+unsigned pump_out(sock_pump *p) noexcept
+{
+	unsigned work = pump_out_batch(p);
+	free_done(p);
+	return work;
+}
+
+/* ---------------------------------------------------- client -> inq */
+
+void deliver(sock_pump *p, const uint8_t *frame, size_t len) noexcept
+{
+	q0(p).sock_rx_frames.add(1);
+	/* The reader's write: EIO, ENOBUFS, runts and a full inq are counted
+	 * by it (C22-C25); nothing here waits. */
+	ssize_t n = rte_pmd_bsdtap_write(p->r[0], frame, len);
+	RTE_SET_USED(n);
+}
+
+bool peer_hung_up(int fd) noexcept
+{
+	struct pollfd pfd = {fd, POLLRDHUP, 0};
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+/* seqpacket and dgram: a batch of messages, one frame each. */
+unsigned pump_in_msgs(sock_pump *p) noexcept
+{
+	const bool dgram = p->type == socket_kind::dgram;
+	int fd = dgram ? p->lfd : p->cfd;
+	for (uint16_t i = 0; i < burst; i++) {
+		p->in_iov[i] = {p->in + i * mru, mru};
+		struct msghdr &mh = p->in_msg[i].msg_hdr;
+		mh = {};
+		mh.msg_iov = &p->in_iov[i];
+		mh.msg_iovlen = 1;
+		if (dgram) {
+			mh.msg_name = &p->in_addr[i];
+			mh.msg_namelen = sizeof(p->in_addr[i]);
+		}
+	}
+	int n = recvmmsg(fd, p->in_msg, burst, MSG_DONTWAIT, nullptr);
+	if (n < 0) {
+		if (!dgram && errno != EINTR && !is_would_block(errno))
+			disconnect(p, "connection error");
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct msghdr &mh = p->in_msg[i].msg_hdr;
+		size_t len = p->in_msg[i].msg_len;
+		if (dgram) {
+			const auto *from = static_cast<const struct sockaddr_un *>(mh.msg_name);
+			const bool from_client = have_client(p) && same_addr(from, mh.msg_namelen,
+									     &p->peer, p->peer_len);
+			if (have_client(p) && !from_client) {
+				if (dgram_peer_alive(p)) {
+					/* Busy: an empty datagram says so. */
+					dgram_hangup(p->lfd, from, mh.msg_namelen);
+					q0(p).sock_refused.add(1);
+					continue;
+				}
+				disconnect(p, "gone (its address refuses)");
+			}
+			if (!have_client(p)) {
+				/* Any datagram makes its sender the client; an empty one
+				 * does only that (a client that only reads says hello). */
+				if (!dgram_adopt(p, from, mh.msg_namelen) || len == 0)
+					continue;
+			} else if (len == 0) {
+				disconnect(p, "hung up (empty datagram)");
+				continue;
+			}
+		} else if (len == 0) {
+			/* End of file fills the rest of the batch with empty entries;
+			 * an empty message is a write of 0 bytes (C21). */
+			if (i == n - 1 && peer_hung_up(fd)) {
+				disconnect(p, "disconnected");
+				return static_cast<unsigned>(n);
+			}
+			continue;
+		}
+		if ((mh.msg_flags & MSG_TRUNC) != 0) {
+			q0(p).sock_rx_bad.add(1); /* C22: over the MRU, refused */
+			continue;
+		}
+		if (have_client(p))
+			deliver(p, p->in + static_cast<size_t>(i) * mru, len);
+	}
+	return static_cast<unsigned>(n);
+}
+
+/* stream: read what is there, cut frames at their length prefixes. */
+unsigned pump_in_stream(sock_pump *p) noexcept
+{
+	ssize_t got = recv(p->cfd, p->in + p->in_len, stream_rx_size - p->in_len, MSG_DONTWAIT);
+	if (got == 0) {
+		disconnect(p, "disconnected");
+		return 1;
+	}
+	if (got < 0) {
+		if (errno != EINTR && !is_would_block(errno))
+			disconnect(p, "connection error");
+		return 0;
+	}
+	p->in_len += static_cast<size_t>(got);
+	size_t off = 0;
+	unsigned frames = 0;
+	while (p->in_len - off >= 4) {
+		uint32_t be;
+		memcpy(&be, p->in + off, 4);
+		uint32_t len = ntohl(be);
+		if (len > mru || len < RTE_ETHER_HDR_LEN) {
+			q0(p).sock_rx_bad.add(1);
+			BSDTAP_LOG(WARNING, "%s: stream client sent a frame length of %u: dropped",
+				   p->u->iface, len);
+			disconnect(p, "dropped for a bad length prefix");
+			return frames + 1;
+		}
+		if (p->in_len - off - 4 < len)
+			break;
+		deliver(p, p->in + off + 4, len);
+		off += 4 + len;
+		frames++;
+	}
+	if (off > 0) {
+		memmove(p->in, p->in + off, p->in_len - off);
+		p->in_len -= off;
+	}
+	return frames + 1;
+}
+
+unsigned pump_in(sock_pump *p) noexcept
+{
+	return p->type == socket_kind::stream ? pump_in_stream(p) : pump_in_msgs(p);
+}
+
+/* -------------------------------------------------------------- loop */
+
+/* Waiting connections while a client is served: refuse them. */
+void refuse_waiting(sock_pump *p) noexcept
+{
+	if (p->type != socket_kind::dgram)
+		accept_clients(p);
+}
+
+/* Sleep until a frame is queued, the client sends or leaves, a connection
+ * waits, the socket can take the pending frames, or stop. */
+void sleep_until_work(sock_pump *p) noexcept
+{
+	struct pollfd pfd[BSDTAP_MAX_QUEUES + 3];
+	nfds_t n = 0;
+	const bool pending = p->out_head < p->out_n || p->full;
+	if (have_client(p) && !pending) {
+		for (uint16_t i = 0; i < p->nb; i++) {
+			if (reader_arm(p->r[i]))
+				return; /* a frame came in while arming */
+			pfd[n++] = {reader_efd(p->r[i]), POLLIN, 0};
+		}
+	}
+	const nfds_t cidx = n;
+	if (have_client(p) && p->type != socket_kind::dgram)
+		pfd[n++] = {p->cfd,
+			    static_cast<short>(POLLIN | POLLRDHUP | (pending ? POLLOUT : 0)), 0};
+	/* dgram: one socket for the client and the strangers. */
+	const nfds_t lidx = n;
+	pfd[n++] = {p->lfd, POLLIN, 0};
+	pfd[n++] = {p->stop_fd, POLLIN, 0};
+	int timeout = sleep_ms;
+	if (p->type == socket_kind::dgram && have_client(p))
+		/* POLLOUT of an unconnected socket says nothing of the client's
+		 * queue: retry pending frames soon instead. */
+		timeout = pending ? 1 : static_cast<int>(dgram_check_ms);
+	int ready = poll(pfd, n, timeout);
+	if (p->type == socket_kind::dgram)
+		p->full = false; /* try again after the pause */
+	else if (ready > 0 && cidx < lidx && (pfd[cidx].revents & POLLOUT) != 0)
+		p->full = false;
+	if (ready > 0 && p->type != socket_kind::dgram && (pfd[lidx].revents & POLLIN) != 0)
+		accept_clients(p);
+}
+
+uint32_t pump_main(sock_pump *p) noexcept
+{
+	if (p->numa_node >= 0 && numa_available() >= 0)
+		numa_set_preferred(p->numa_node);
+	unsigned idle = 0, busy = 0;
+	while (!p->stop.load(std::memory_order_relaxed)) {
+		if (!have_client(p)) {
+			idle = 0;
+			if (p->type == socket_kind::dgram)
+				pump_in_msgs(p); /* the first sender becomes the client */
+			if (!have_client(p))
+				sleep_until_work(p);
+			continue;
+		}
+		unsigned work = pump_out(p);
+		if (p->lost) {
+			disconnect(p, "gone (send failed)");
+			continue;
+		}
+		work += pump_in(p);
+		if (!have_client(p))
+			continue;
+		if (p->type == socket_kind::dgram && now_ms() - p->peer_checked >= dgram_check_ms &&
+		    !dgram_peer_alive(p)) {
+			disconnect(p, "gone (its address refuses)");
+			continue;
+		}
+		if (work > 0) {
+			idle = 0;
+			if (++busy % refuse_every == 0)
+				refuse_waiting(p);
+			/* Busy with the client's frames: look at the full socket again
+			 * now and then rather than only when idle. */
+			if (p->full && busy % full_retry_every == 0)
+				p->full = false;
+			continue;
+		}
+		if (++idle < idle_rounds)
+			continue; /* each round already made a receive call */
+		idle = 0;
+		sleep_until_work(p);
+	}
+	if (have_client(p)) {
+		if (p->type == socket_kind::dgram)
+			dgram_hangup(p->lfd, &p->peer, p->peer_len);
+		disconnect(p, "hung up: the port is closing");
+	}
+	return 0;
+}
+
+void *pump_thread(void *arg) noexcept
+{
+	pump_main(static_cast<sock_pump *>(arg));
+	return nullptr;
+}
+
+/* ---------------------------------------------------------- endpoint */
+
+/* Is a socket at this path served by someone? Tried with each type, since
+ * a stale file may come from a run with another socket_type. */
+bool path_in_use(const struct sockaddr_un *sa) noexcept
+{
+	for (int t : {SOCK_SEQPACKET, SOCK_STREAM, SOCK_DGRAM}) {
+		int fd = socket(AF_UNIX, t | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			return true;
+		int ret = connect(fd, reinterpret_cast<const struct sockaddr *>(sa), sizeof(*sa));
+		int err = errno;
+		close(fd);
+		if (ret == 0 || (err != ECONNREFUSED && err != EPROTOTYPE && err != ENOENT))
+			return true; /* EAGAIN: a full backlog is someone's too */
+	}
+	return false;
+}
+
+bool make_dir(const char *dir) noexcept
+{
+	if (mkdir(dir, 0755) == 0 || errno == EEXIST) {
+		struct stat st;
+		if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+			return true;
+		errno = ENOTDIR;
+	}
+	return false;
+}
+
+void remove_socket_file(sock_pump *p) noexcept
+{
+	struct stat st;
+	if (p->path[0] != '\0' && lstat(p->path, &st) == 0 && st.st_dev == p->path_dev &&
+	    st.st_ino == p->path_ino)
+		unlink(p->path);
+}
+
+int make_endpoint(sock_pump *p) noexcept
+{
+	const devargs &a = p->u->args;
+	const char *iface = p->u->iface;
+	if (a.path[0] != '\0') {
+		snprintf(p->path, sizeof(p->path), "%s", a.path);
+	} else {
+		if (!make_dir(BSDTAP_SOCKET_DIR)) {
+			int err = errno;
+			BSDTAP_LOG(ERR, "%s: cannot create %s: %s", iface, BSDTAP_SOCKET_DIR,
+				   strerror(err));
+			return -err;
+		}
+		snprintf(p->path, sizeof(p->path), "%s/%s", BSDTAP_SOCKET_DIR, iface);
+	}
+	struct sockaddr_un sa = {};
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, p->path, strlen(p->path));
+
+	struct stat st;
+	if (lstat(p->path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			BSDTAP_LOG(ERR, "%s: %s exists and is not a socket", iface, p->path);
+			return -EEXIST;
+		}
+		if (path_in_use(&sa)) {
+			BSDTAP_LOG(ERR, "%s: %s is in use by another process", iface, p->path);
+			return -EADDRINUSE;
+		}
+		unlink(p->path); /* left by a process that died */
+	}
+
+	int fd = socket(AF_UNIX, sock_type_of(p->type) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	int err = 0;
+	const char *what = "bind";
+	if (bind(fd, reinterpret_cast<struct sockaddr *>(&sa), sizeof(sa)) != 0) {
+		err = errno;
+		close(fd);
+		BSDTAP_LOG(ERR, "%s: cannot bind %s: %s", iface, p->path, strerror(err));
+		return -err;
+	}
+	/* Permissions before anyone can connect: listen() comes after them. */
+	if (chmod(p->path, a.sock_mode) != 0) {
+		err = errno;
+		what = "chmod";
+	} else if ((a.has_owner || a.has_group) &&
+		   chown(p->path, a.has_owner ? a.owner : static_cast<uid_t>(-1),
+			 a.has_group ? a.group : static_cast<gid_t>(-1)) != 0) {
+		err = errno;
+		what = "chown";
+	} else if (lstat(p->path, &st) != 0) {
+		err = errno;
+		what = "stat";
+	} else if (p->type != socket_kind::dgram && listen(fd, 16) != 0) {
+		err = errno;
+		what = "listen";
+	}
+	if (err != 0) {
+		BSDTAP_LOG(ERR, "%s: %s %s: %s", iface, what, p->path, strerror(err));
+		unlink(p->path);
+		close(fd);
+		return -err;
+	}
+	p->path_dev = st.st_dev;
+	p->path_ino = st.st_ino;
+	if (p->type == socket_kind::dgram) {
+		/* Whatever was sent before the permissions held is not a client's. */
+		char c;
+		while (recv(fd, &c, 1, MSG_DONTWAIT) >= 0) {
+		}
+		set_sndbuf(fd);
+		socklen_t len = sizeof(p->sndbuf);
+		if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &p->sndbuf, &len) != 0)
+			p->sndbuf = INT_MAX;
+	}
+	p->lfd = fd;
+	return 0;
+}
+
+void destroy(sock_pump *p) noexcept
+{
+	if (p->lfd >= 0) {
+		remove_socket_file(p);
+		close(p->lfd);
+	}
+	if (p->stop_fd >= 0)
+		close(p->stop_fd);
+	delete[] p->lin;
+	delete[] p->in;
+	delete p;
+}
+
+} // namespace
+
+sock_pump *socket_start(unit *u) noexcept
+{
+	auto *p = new (std::nothrow) sock_pump();
+	if (p == nullptr)
+		return nullptr;
+	p->u = u;
+	p->type = u->args.sock_type;
+	p->drop_when_full = u->args.txfull == txfull_mode::drop;
+	p->numa_node = u->q[0].devq != nullptr ? u->q[0].devq->memzone->socket_id : -1;
+	p->lin = new (std::nothrow) uint8_t[burst * mru];
+	p->in = new (std::nothrow)
+	    uint8_t[p->type == socket_kind::stream ? stream_rx_size : burst * mru];
+	p->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (p->lin == nullptr || p->in == nullptr || p->stop_fd < 0) {
+		BSDTAP_LOG(ERR, "%s: socket reader: out of memory or eventfd", u->iface);
+		destroy(p);
+		return nullptr;
+	}
+	if (make_endpoint(p) != 0) {
+		destroy(p);
+		return nullptr;
+	}
+	char name[RTE_MAX_THREAD_NAME_LEN];
+	snprintf(name, sizeof(name), "btap-%.10s", u->iface);
+	int ret = rte_ctrl_thread_create(&p->thread, name, nullptr, pump_thread, p);
+	if (ret != 0) {
+		BSDTAP_LOG(ERR, "%s: cannot create socket reader thread: %s", u->iface,
+			   rte_strerror(ret));
+		destroy(p);
+		return nullptr;
+	}
+	BSDTAP_LOG(INFO, "%s: %s socket endpoint at %s, mode %04o", u->iface,
+		   socket_kind_name(p->type), p->path, u->args.sock_mode);
+	return p;
+}
+
+void socket_stop(sock_pump *p) noexcept
+{
+	p->stop.store(true);
+	uint64_t one = 1;
+	ssize_t n = write(p->stop_fd, &one, sizeof(one));
+	RTE_SET_USED(n);
+	pthread_join(p->thread, nullptr);
+	destroy(p);
+}
+
+} // namespace bsdtap
