@@ -25,7 +25,7 @@ PACKAGES=(
 	libgtest-dev googletest libgmock-dev libbenchmark-dev
 	clang-format cppcheck
 	libpcap-dev tcpdump tshark
-	python3 iproute2 xz-utils dpkg-dev
+	python3 iproute2 iputils-ping xz-utils dpkg-dev
 )
 HUGEPAGES_WANTED=512
 HUGEPAGES_MOUNT=/dev/hugepages
