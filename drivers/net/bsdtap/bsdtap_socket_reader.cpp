@@ -152,7 +152,8 @@ struct sock_pump {
 	uint32_t out_be[burst] = {};  /* stream: the length prefixes, big-endian */
 	bool out_lin[burst] = {};     /* the frame was copied into lin */
 	uint16_t out_n = 0, out_head = 0;
-	struct rte_mbuf *done[burst] = {}; /* sent or dropped, to free in bulk */
+	struct rte_mbuf *done[burst] = {}; /* sent or dropped, to hand back in bulk */
+	uint16_t done_q[burst] = {};	   /* the queue each came from */
 	uint16_t ndone = 0;
 	size_t out_done = 0; /* stream: bytes of out[head] (prefix included) already sent */
 	struct iovec out_iov[burst * (max_seg_iov + 1)] = {};
@@ -355,16 +356,25 @@ void out_free(sock_pump *p, uint16_t i, bool sent) noexcept
 		q.sock_tx_frames.add(1);
 	else
 		q.sock_tx_dropped.add(1);
+	p->done_q[p->ndone] = p->out_q[i];
 	p->done[p->ndone++] = p->out[i];
 	p->out[i] = nullptr;
 }
 
-/* One bulk free per batch: the pump is not an lcore and has no mempool
- * cache, so each free is a trip to the pool's ring; one trip per batch. */
+/* Hand the batch's mbufs back to the tx lcores that sent them, one burst per
+ * queue (rte_pmd_bsdtap_free_burst): they free them into their own mempool
+ * caches. The pump is not an lcore and has no cache: each of its frees
+ * would be a trip to the pool's ring. */
 void free_done(sock_pump *p) noexcept
 {
-	if (p->ndone > 0)
-		rte_pktmbuf_free_bulk(p->done, p->ndone);
+	uint16_t i = 0;
+	while (i < p->ndone) {
+		uint16_t q = p->done_q[i], j = i + 1;
+		while (j < p->ndone && p->done_q[j] == q)
+			j++;
+		rte_pmd_bsdtap_free_burst(p->r[q], p->done + i, static_cast<uint16_t>(j - i));
+		i = j;
+	}
 	p->ndone = 0;
 }
 
@@ -733,6 +743,7 @@ void sleep_until_work(sock_pump *p) noexcept
 	const bool pending = p->out_head < p->out_n || p->full;
 	if (have_client(p) && !pending) {
 		for (uint16_t i = 0; i < p->nb; i++) {
+			unit_purge_retq(&p->u->q[i]); /* the tx may be idle too */
 			if (reader_arm(p->r[i]))
 				return; /* a frame came in while arming */
 			pfd[n++] = {reader_efd(p->r[i]), POLLIN, 0};
