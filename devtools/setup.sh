@@ -26,6 +26,7 @@ PACKAGES=(
 	clang-format cppcheck
 	libpcap-dev tcpdump tshark
 	python3 iproute2 iputils-ping xz-utils dpkg-dev
+	qemu-system-x86
 )
 HUGEPAGES_WANTED=512
 HUGEPAGES_MOUNT=/dev/hugepages
