@@ -17,6 +17,9 @@
 #                  when it is built, else the stand-in D/bench/zc_reader)
 #   --stand-in     use the stand-in D/bench/zc_reader even if bsdtap-reader is built
 #   --logs DIR     keep every process's output in DIR (default: removed)
+#   --only LIST    run only these paths (comma-separated): null sink sec_zc
+#                  sec_copy memif tap rnull rwrite rsend rtt_builtin
+#                  rtt_secondary idle_sec idle_builtin
 #
 # Placement (two cores): testpmd's forwarding lcore on core 1, its main lcore
 # (idle at the prompt) on core 0, every reader on core 0: the reader thread
@@ -57,6 +60,7 @@ build="$root/build"
 reader_opt=""
 stand_in=0
 keep_logs=""
+only=""
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die() {
 	printf 'compare: error: %s\n' "$*" >&2
@@ -81,6 +85,11 @@ while [[ $# -gt 0 ]]; do
 		shift
 		;;
 	--stand-in) stand_in=1 ;;
+	--only)
+		[[ -n ${2:-} ]] || die "--only needs a list of paths"
+		only=",$2,"
+		shift
+		;;
 	--logs)
 		[[ -n ${2:-} ]] || die "--logs needs a directory"
 		mkdir -p "$2" || die "cannot create $2"
@@ -401,7 +410,9 @@ record() { # <key> <label> <status ok|skipped|failed> <mpps or -> <note>
 	res_status[$1]=$3
 	res_mpps[$1]=$4
 	res_note[$1]=$5
-	if [[ $3 == ok ]]; then
+	if [[ $3 == ok && $4 == - ]]; then
+		log "$2: ok ($5)"
+	elif [[ $3 == ok ]]; then
 		log "$2: $4 Mpps ($5)"
 	else
 		log "$2: $3: $5"
@@ -439,9 +450,16 @@ tp_args=(-i --total-num-mbufs=16384 --txpkts=64 --disable-link-check)
 # Runs path function $2 for key $1 (label $3): records the result or the
 # failure and cleans up what it started.
 mpps="" note="" reader_used="" cur_path=""
+selected() { [[ -z $only || $only == *",$1,"* ]]; }
 run_path() {
 	local key=$1 fn=$2 label=$3
 	cur_path=$key
+	if ! selected "$key"; then
+		res_label[$key]=$label
+		res_status[$key]="not run"
+		res_note[$key]="--only"
+		return 0
+	fi
 	err="" mpps="" note=""
 	reader_pid="" reader_log=""
 	log "--- $label"
@@ -737,6 +755,10 @@ rtt_run() { # <key> <label> <builtin|secondary>
 	local key=$1 label=$2 kind=$3 pfx rlog pid i limit
 	rtt_keys+=("$key")
 	res_label[$key]=$label
+	if ! selected "$key"; then
+		res_status[$key]="not run"
+		return 0
+	fi
 	log "--- round trip: $label"
 	new_prefix "rtt-$kind"
 	cur_path=$key
@@ -835,8 +857,10 @@ thread_id() { # <pid> <comm>
 idle_measure() { # <key> <label> <pid> [tid]
 	local a b
 	sleep 1
+	[[ -d /proc/$3/task/${4:-} ]] || fail "process $3 ${4:-} is gone" || return 1
 	a=$(cpu_of "$3" "${4:-}")
 	sleep "$seconds"
+	[[ -d /proc/$3/task/${4:-} ]] || fail "process $3 ${4:-} is gone" || return 1
 	b=$(cpu_of "$3" "${4:-}")
 	read -r n0 k0 <<<"$a"
 	read -r n1 k1 <<<"$b"
@@ -862,7 +886,7 @@ p_idle_secondary() {
 		--vdev=net_bsdtap0 -- "${tp_args[@]}" || return 1
 	start_reader idle-reader "${cmd[@]}"
 	tp_wait_link gen 0 30 || return 1
-	idle_measure idle_sec "" "$reader_pid"
+	idle_measure idle_sec "" "$reader_pid" || return 1
 	note="$reader_used, whole process"
 	mpps=-
 }
@@ -873,7 +897,7 @@ p_idle_builtin() {
 	tp_start gen -l "$cores" --no-pci "${MEM[@]}" --file-prefix "$pfx" -d "$so_build" \
 		--vdev=net_bsdtap0,reader=sink -- "${tp_args[@]}" || return 1
 	tid=$(thread_id "${tp_pid[gen]}" btap-tap0) || fail "no btap-tap0 thread in testpmd" || return 1
-	idle_measure idle_builtin "" "${tp_pid[gen]}" "$tid"
+	idle_measure idle_builtin "" "${tp_pid[gen]}" "$tid" || return 1
 	note="the btap-tap0 thread"
 	mpps=-
 }
