@@ -52,6 +52,76 @@ int child_fail(const char *what, int err)
 	return 1;
 }
 
+#define CHECK(cond, what)                                                                          \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "child: %s failed (%s): %s\n", what, #cond,                \
+				strerror(rte_errno));                                              \
+			rc = 1;                                                                    \
+		}                                                                                  \
+	} while (0)
+
+/* The conformance behaviours a reader observes, from a secondary process:
+ * the primary sends frames of 100, 200, 60 bytes and a 3-segment chain
+ * (with an empty middle segment) after "SEND"; then it checks what the
+ * child wrote after "WROTE". */
+int child_conform(rte_pmd_bsdtap_reader *r)
+{
+	int rc = 0;
+	static char buf[RTE_PMD_BSDTAP_MRU + 1];
+	struct rte_pmd_bsdtap_info info {
+	};
+	CHECK(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_TAPGIFINFO, &info) == 0 && info.mtu == 1500 &&
+		  info.type == RTE_PMD_BSDTAP_IFT_ETHER,
+	      "C28 get info");
+	uint8_t mac[6], other[6] = {0x02, 1, 2, 3, 4, 5};
+	CHECK(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_SIOCGIFADDR, mac) == 0 && mac[0] == 0x00 &&
+		  mac[1] == 0xbd,
+	      "C05/C34 remote MAC is the port MAC");
+	CHECK(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_SIOCSIFADDR, other) == 0 &&
+		  rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_SIOCGIFADDR, mac) == 0 &&
+		  memcmp(mac, other, 6) == 0,
+	      "C34 set remote MAC");
+	int flags = 0;
+	CHECK(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_SIOCGIFFLAGS, &flags) == 0 &&
+		  (flags & RTE_PMD_BSDTAP_IFF_UP) && (flags & RTE_PMD_BSDTAP_IFF_RUNNING),
+	      "C35 flags of a started port");
+	int own = getpid(), got = 0;
+	CHECK(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIOSETOWN, &own) == 0 &&
+		  rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIOGETOWN, &got) == 0 && got == own,
+	      "C32 owner");
+	printf("SEND\n");
+	fflush(stdout);
+	CHECK(rte_pmd_bsdtap_wait(r, 5000) == 1, "C13 wakeup across processes");
+	int n = -1;
+	CHECK(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIONREAD, &n) == 0 && n == 100,
+	      "C31 bytes ready is the head frame's length");
+	CHECK(rte_pmd_bsdtap_read(r, buf, 50) == 50, "C17 short buffer gets what fits");
+	ssize_t k = rte_pmd_bsdtap_read(r, buf, sizeof(buf));
+	CHECK(k == 200, "C17 the rest was dropped: next read is the next frame");
+	CHECK(rte_pmd_bsdtap_read(r, buf, 0) == 0, "C18 zero-length read consumes a frame");
+	k = rte_pmd_bsdtap_read(r, buf, sizeof(buf));
+	CHECK(k == 1300 && buf[1299] == 0x33, "C19 chain gathered whole, empty segment skipped");
+	CHECK(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIONREAD, &n) == 0 && n == 0,
+	      "C31 bytes ready 0 when empty");
+	/* C20-C25 */
+	memset(buf, 0x7a, sizeof(buf));
+	memset(buf, 0xff, 6);
+	CHECK(rte_pmd_bsdtap_write(r, buf, 0) == 0, "C21 zero-byte write");
+	CHECK(rte_pmd_bsdtap_write(r, buf, 300) == 300, "C24 write of 300");
+	CHECK(rte_pmd_bsdtap_write(r, buf, RTE_PMD_BSDTAP_MRU) == RTE_PMD_BSDTAP_MRU,
+	      "C22 write of exactly the MRU");
+	CHECK(rte_pmd_bsdtap_write(r, buf, RTE_PMD_BSDTAP_MRU + 1) == -1 && rte_errno == EIO,
+	      "C22 write over the MRU");
+	CHECK(rte_pmd_bsdtap_write(r, buf, 10) == 10, "C25 runt accepted by the write");
+	info.mtu = 9000;
+	info.baudrate = 1000000000;
+	CHECK(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_TAPSIFINFO, &info) == 0, "C28 set info");
+	printf("WROTE\n");
+	fflush(stdout);
+	return rc;
+}
+
 /* Each scenario prints "OPEN" once its reader holds the unit, then does
  * its part; exit status 0 means every check in the child held. */
 int child_main(const std::string &scenario, const std::string &unit)
@@ -127,6 +197,8 @@ int child_main(const std::string &scenario, const std::string &unit)
 		}
 		if (got != 100)
 			rc = child_fail("burst: frames", ERANGE);
+	} else if (scenario == "conform") {
+		rc = child_conform(r);
 	} else if (scenario == "hold") {
 		pause(); /* until killed (C45) */
 	} else if (scenario == "gone") {
@@ -321,6 +393,43 @@ TEST_F(MultiProcess, SecondaryPollFdIsLevelExact)
 	ASSERT_TRUE(c.expect("ARMED"));
 	rte_mbuf *m = frame(60, 1);
 	ASSERT_EQ(rte_eth_tx_burst(port_, 0, &m, 1), 1);
+	EXPECT_EQ(c.wait_exit(), 0);
+}
+
+TEST_F(MultiProcess, SecondaryConformance)
+{
+	Child c;
+	ASSERT_TRUE(c.start("conform", name_));
+	ASSERT_TRUE(c.expect("OPEN"));
+	ASSERT_TRUE(c.expect("SEND"));
+	rte_mbuf *m[3] = {frame(100, 1), frame(200, 2), frame(60, 3)};
+	ASSERT_EQ(rte_eth_tx_burst(port_, 0, m, 3), 3);
+	/* A chain of 600 + 0 + 700 bytes. */
+	rte_mbuf *a = frame(600, 0x11), *b = rte_pktmbuf_alloc(g_pool), *d = frame(700, 0x33);
+	a->next = b;
+	b->next = d;
+	a->nb_segs = 3;
+	a->pkt_len = 1300;
+	ASSERT_EQ(rte_eth_tx_burst(port_, 0, &a, 1), 1);
+	ASSERT_TRUE(c.expect("WROTE"));
+	rte_mbuf *in[4];
+	uint16_t got = 0;
+	ASSERT_TRUE(eventually([&] {
+		got = static_cast<uint16_t>(got + rte_eth_rx_burst(port_, 0, in + got, 4 - got));
+		return got >= 2;
+	}));
+	EXPECT_EQ(got, 2) << "C25: the runt is not handed to the application";
+	EXPECT_EQ(in[0]->pkt_len, 300u);
+	EXPECT_EQ(in[1]->pkt_len, 16384u) << "C22: a frame longer than one mbuf becomes a chain";
+	EXPECT_GT(in[1]->nb_segs, 1);
+	rte_pktmbuf_free_bulk(in, got);
+	rte_eth_stats st;
+	ASSERT_EQ(rte_eth_stats_get(port_, &st), 0);
+	EXPECT_EQ(st.ierrors, 1u) << "C25: the runt counts as an input error";
+	EXPECT_EQ(st.ipackets, 2u);
+	uint16_t mtu = 0;
+	EXPECT_EQ(rte_eth_dev_get_mtu(port_, &mtu), 0);
+	EXPECT_EQ(mtu, 9000) << "C28: the secondary's set info reaches the port";
 	EXPECT_EQ(c.wait_exit(), 0);
 }
 
