@@ -284,6 +284,8 @@ protected:
 	 * with a first frame, which the application then receives. */
 	void attach(client &c, const std::string &type)
 	{
+		const uint16_t port = static_cast<uint16_t>(port_);
+		uint64_t accepted = xstat(port, "socket_clients_accepted");
 		ASSERT_EQ(c.open(path_, type), 0) << strerror(errno);
 		if (type == "dgram") {
 			ASSERT_EQ(c.send(bt::frame(60, 0xd6)), 60);
@@ -293,6 +295,11 @@ protected:
 		}
 		ASSERT_TRUE(link_becomes(static_cast<uint16_t>(port_), RTE_ETH_LINK_UP))
 		    << "the link did not follow the client";
+		/* The link is up with the first queue; the client is counted once
+		 * the pump holds every queue (a tx before that is C10's). */
+		ASSERT_TRUE(bt::eventually([&] {
+			return xstat(port, "socket_clients_accepted") > accepted;
+		})) << "the pump did not take the client";
 	}
 
 	/* One frame each way, checked byte for byte. */
