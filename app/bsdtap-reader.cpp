@@ -430,7 +430,8 @@ end_t run_sink(worker_ctx &c)
 		uint64_t bytes = 0;
 		for (uint16_t i = 0; i < n; i++)
 			bytes += pkts[i]->pkt_len;
-		rte_pktmbuf_free_bulk(pkts, n);
+		/* Handed back: the primary's tx lcore frees them into its cache. */
+		r.free_burst(pkts, n);
 		g_tot.rd_frames.add(n);
 		g_tot.rd_bytes.add(bytes);
 	}

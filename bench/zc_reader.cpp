@@ -7,7 +7,7 @@
  *   zc_reader [EAL args] -- [--unit tap0] [--copy | --write | --send | --echo]
  *                           [--len 64] [--burst 32] [--poll]
  *
- *   (default)  zero-copy sink: rte_pmd_bsdtap_recv_burst, rte_pktmbuf_free_bulk
+ *   (default)  zero-copy sink: rte_pmd_bsdtap_recv_burst, rte_pmd_bsdtap_free_burst
  *   --copy     copying sink: rte_pmd_bsdtap_read into a buffer, one frame a call
  *   --write    copying writer: rte_pmd_bsdtap_write of --len byte frames, flat out
  *   --send     zero-copy writer: mbufs from a mempool of this process, filled
@@ -227,7 +227,7 @@ int run(rte_pmd_bsdtap_reader *r, const options &o)
 				break;
 			}
 			spins = 0;
-			rte_pktmbuf_free_bulk(pkts, n);
+			rte_pmd_bsdtap_free_burst(r, pkts, n);
 			count += n;
 			break;
 		}
