@@ -47,6 +47,8 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include <rte_cycles.h>
+
 #include "rte_pmd_bsdtap.hpp"
 
 namespace
@@ -381,8 +383,25 @@ bool count_reached(const options &o)
 }
 
 /* Sleeps while the devq is empty; false when the unit is gone. */
+/* Idle polling before sleeping, in microseconds. */
+constexpr uint64_t idle_spin_us = 50;
+
+/* Nothing to do: poll on for a short while (no syscall, no PAUSE: the next
+ * burst of a loaded generator is microseconds away, and a reader that
+ * sleeps makes the generator pay a wakeup per burst), then sleep in
+ * rte_pmd_bsdtap_wait(). Back-to-back calls are one idle period; a gap
+ * between calls means frames were handled in between. */
 bool idle_wait(rte::bsdtap::reader &r)
 {
+	static thread_local uint64_t idle_since, last_call;
+	const uint64_t spin = rte_get_tsc_hz() / 1000000 * idle_spin_us;
+	uint64_t now = rte_get_tsc_cycles();
+	if (idle_since == 0 || now - last_call > spin / 8)
+		idle_since = now;
+	last_call = now;
+	if (now - idle_since < spin)
+		return true;
+	idle_since = 0;
 	return r.wait(100) != -EHOSTDOWN;
 }
 
