@@ -6,8 +6,8 @@
 # ratios to net_null, net_memif and net_tap, and which targets of the
 # performance issue are met. Run as root after devtools/build.sh.
 #
-# Usage: bench/compare.sh [--seconds N] [--smoke] [--build-dir DIR]
-#                         [--reader PATH | --stand-in] [--logs DIR]
+# Usage: bench/compare.sh [--seconds N] [--repeat N] [--smoke] [--build-dir DIR]
+#                         [--reader PATH | --stand-in] [--logs DIR] [--only LIST]
 #   --seconds N    measure each path for N seconds (default 5)
 #   --smoke        1 second per path and few latency probes: checks that the
 #                  harness works (the 'bench' test suite runs this)
@@ -16,7 +16,10 @@
 #   --reader PATH  the secondary-process reader (default: D/app/bsdtap-reader
 #                  when it is built, else the stand-in D/bench/zc_reader)
 #   --stand-in     use the stand-in D/bench/zc_reader even if bsdtap-reader is built
-#   --logs DIR     keep every process's output in DIR (default: removed)
+#   --logs DIR     keep every process's output (and its command line) in DIR
+#                  (default: removed)
+#   --repeat N     run each throughput path N times, each with its own
+#                  processes, and report the best (default 3; 1 with --smoke)
 #   --only LIST    run only these paths (comma-separated): null sink sec_zc
 #                  sec_copy memif tap rnull rwrite rsend rtt_builtin
 #                  rtt_secondary idle_sec idle_builtin
@@ -26,6 +29,11 @@
 # built into the driver (a control thread: EAL puts it on the main lcore's
 # core when no other core is free), the secondary-process readers, the
 # AF_PACKET reader and the second testpmd's forwarding lcore (net_memif).
+#
+# Each throughput path runs --repeat times, each time with new processes,
+# and the best figure counts (the range is printed beside it): on a virtual
+# machine a two-core path lands in a fast or a slow mode per start (see
+# doc/performance.md).
 #
 # Paths, testpmd txonly -> reader (figure: frames per second the reader got):
 #   net_null                 the generator's own limit (port opackets)
@@ -61,6 +69,7 @@ reader_opt=""
 stand_in=0
 keep_logs=""
 only=""
+repeat=""
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die() {
 	printf 'compare: error: %s\n' "$*" >&2
@@ -85,6 +94,11 @@ while [[ $# -gt 0 ]]; do
 		shift
 		;;
 	--stand-in) stand_in=1 ;;
+	--repeat)
+		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die "--repeat needs a positive number"
+		repeat=$2
+		shift
+		;;
 	--only)
 		[[ -n ${2:-} ]] || die "--only needs a list of paths"
 		only=",$2,"
@@ -106,11 +120,13 @@ while [[ $# -gt 0 ]]; do
 done
 
 if [[ $smoke -eq 1 ]]; then
+	repeat=${repeat:-1}
 	seconds=1
 	warmup=0.5
 	probes=2000
 	idle_probes=100
 else
+	repeat=${repeat:-3}
 	warmup=1
 	probes=100000
 	idle_probes=5000
@@ -135,7 +151,7 @@ rtt="$build/bench/rtt"
 for f in "$so_build" "$zc_reader" "$afpacket_reader" "$rtt"; do
 	[[ -x $f || -f $f ]] || die "$f is missing: run devtools/build.sh (benchmarks enabled)"
 done
-# EAL refuses -d for a file under a world-writable directory (such as /tmp).
+# EAL refuses -d for a file under a world-writable directory.
 d=$(dirname "$so_build")
 while [[ $d != / ]]; do
 	[[ -n $(find "$d" -maxdepth 0 -perm -o+w) ]] &&
@@ -243,6 +259,9 @@ path_cleanup() {
 
 cleanup() {
 	path_cleanup
+	# Whatever a path left behind if it was interrupted.
+	rm -rf /var/run/dpdk/"$run_id"-*
+	rm -f /dev/hugepages/"$run_id"-*map_*
 	if [[ -n $keep_logs ]]; then
 		cp -f "$work"/*.log "$keep_logs"/ 2>/dev/null
 	fi
@@ -288,8 +307,8 @@ tp_start() {
 	tp_log[$name]="$work/$cur_path-$name-testpmd.log"
 	rm -f "$fifo"
 	mkfifo "$fifo"
-	: >"${tp_log[$name]}"
-	stdbuf -oL taskset -c "$cores" "$testpmd" "$@" <"$fifo" >"${tp_log[$name]}" 2>&1 &
+	echo "# taskset -c $cores $testpmd $*" >"${tp_log[$name]}"
+	stdbuf -oL taskset -c "$cores" "$testpmd" "$@" <"$fifo" >>"${tp_log[$name]}" 2>&1 &
 	tp_pid[$name]=$!
 	pids+=($!)
 	exec {fd}>"$fifo"
@@ -350,7 +369,8 @@ start_reader() {
 	local name=$1
 	shift
 	reader_log="$work/$cur_path-$name.log"
-	taskset -c "$reader_core" "$@" >"$reader_log" 2>&1 &
+	echo "# taskset -c $reader_core $*" >"$reader_log"
+	taskset -c "$reader_core" "$@" >>"$reader_log" 2>&1 &
 	reader_pid=$!
 	pids+=($!)
 }
@@ -401,7 +421,7 @@ real_reader_cmd() {
 
 # ------------------------------------------------------------ results
 
-declare -A res_mpps res_status res_note res_label
+declare -A res_mpps res_status res_note res_label res_range
 fwd_keys=()
 rev_keys=()
 
@@ -451,26 +471,41 @@ tp_args=(-i --total-num-mbufs=16384 --txpkts=64 --disable-link-check)
 # failure and cleans up what it started.
 mpps="" note="" reader_used="" cur_path=""
 selected() { [[ -z $only || $only == *",$1,"* ]]; }
-run_path() {
-	local key=$1 fn=$2 label=$3
-	cur_path=$key
+run_path() { # <key> <function> <label> [runs, default --repeat]
+	local key=$1 fn=$2 label=$3 runs=${4:-$repeat} i vals=() last_note=""
 	if ! selected "$key"; then
 		res_label[$key]=$label
 		res_status[$key]="not run"
 		res_note[$key]="--only"
 		return 0
 	fi
-	err="" mpps="" note=""
-	reader_pid="" reader_log=""
-	log "--- $label"
-	if "$fn"; then
-		record "$key" "$label" ok "$mpps" "$note"
-	elif [[ $err == skipped:* ]]; then
-		record "$key" "$label" skipped - "${err#skipped: }"
-	else
-		record "$key" "$label" failed - "$err"
-	fi
-	path_cleanup
+	for ((i = 1; i <= runs; i++)); do
+		cur_path=$key
+		[[ $runs -gt 1 ]] && cur_path="$key-$i"
+		err="" mpps="" note=""
+		reader_pid="" reader_log=""
+		log "--- $label$([[ $runs -gt 1 ]] && echo " (run $i of $runs)")"
+		if "$fn"; then
+			vals+=("$mpps")
+			last_note=$note
+			[[ $runs -gt 1 && $mpps != - ]] && log "  $mpps Mpps"
+			path_cleanup
+			continue
+		fi
+		path_cleanup
+		if [[ $err == skipped:* ]]; then
+			record "$key" "$label" skipped - "${err#skipped: }"
+		else
+			record "$key" "$label" failed - "$err"
+		fi
+		return 0
+	done
+	local best range
+	best=$(printf '%s\n' "${vals[@]}" | sort -g | tail -n 1)
+	range=$(printf '%s\n' "${vals[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }')
+	res_range[$key]=$range
+	[[ $runs -gt 1 && $best != - ]] && last_note="$last_note; runs: ${vals[*]} Mpps (the last run's details)"
+	record "$key" "$label" ok "$best" "$last_note"
 }
 
 needs_huge() { [[ $use_huge -eq 1 ]] || fail "skipped: no free hugepages (a secondary process needs them)"; }
@@ -783,9 +818,10 @@ rtt_run() { # <key> <label> <builtin|secondary>
 	fi
 	# rtt's lcore on the generator core; the built-in reader (a control
 	# thread) lands on the other core of the two it may use.
-	taskset -c "$cores" "$rtt" -l "$gen_core" --no-pci "${MEM[@]}" --file-prefix "$pfx" \
-		--log-level=error -d "$so" "--vdev=$vdev" -- --probes "$probes" \
-		--idle-probes "$idle_probes" >"$rlog" 2>&1 &
+	local args=(-l "$gen_core" --no-pci "${MEM[@]}" --file-prefix "$pfx" --log-level=error -d "$so"
+		"--vdev=$vdev" -- --probes "$probes" --idle-probes "$idle_probes")
+	echo "# taskset -c $cores $rtt ${args[*]}" >"$rlog"
+	taskset -c "$cores" "$rtt" "${args[@]}" >>"$rlog" 2>&1 &
 	pid=$!
 	pids+=("$pid")
 	if [[ $kind == secondary ]]; then
@@ -935,8 +971,8 @@ rev_keys+=(rsend)
 rtt_run rtt_builtin "built-in echo (reader=echo)" builtin
 rtt_run rtt_secondary "secondary echo" secondary
 # Idle CPU.
-run_path idle_sec p_idle_secondary "idle blocking secondary sink"
-run_path idle_builtin p_idle_builtin "idle built-in sink thread"
+run_path idle_sec p_idle_secondary "idle blocking secondary sink" 1
+run_path idle_builtin p_idle_builtin "idle built-in sink thread" 1
 
 # ------------------------------------------------------------ report
 
@@ -955,23 +991,26 @@ ratio() { # <key> <reference key>
 echo
 echo "bsdtap side-by-side benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 echo "machine: $(nproc --all) cores, $model; $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); kernel $(uname -r); DPDK $dpdk_version"
-echo "run: bench/compare.sh$([[ $smoke -eq 1 ]] && echo " --smoke") ($seconds s per path after ${warmup} s warm-up; 64-byte frames; testpmd forwarding on core $gen_core, readers on core $reader_core; $([[ $use_huge -eq 1 ]] && echo hugepages || echo --no-huge))"
+echo "run: bench/compare.sh$([[ $smoke -eq 1 ]] && echo " --smoke") ($seconds s per path after ${warmup} s warm-up, best of $repeat; 64-byte frames; testpmd forwarding on core $gen_core, readers on core $reader_core; $([[ $use_huge -eq 1 ]] && echo hugepages || echo --no-huge))"
 echo "load average before the run: $load_before"
+echo "Mpps: the best of $repeat runs of the path, each with its own processes; range: the lowest and the"
+echo "  highest (the two-core paths are bimodal on this kind of virtual machine: see doc/performance.md)"
 echo
-printf '%-46s %8s %8s %8s %8s\n' "testpmd txonly -> reader" Mpps "x null" "x memif" "x tap"
+printf '%-46s %8s %8s %8s %8s  %s\n' "testpmd txonly -> reader" Mpps "x null" "x memif" "x tap" "range"
 for k in "${fwd_keys[@]}"; do
 	if [[ ${res_status[$k]} == ok ]]; then
-		printf '%-46s %8s %8s %8s %8s\n' "${res_label[$k]}" "${res_mpps[$k]}" \
-			"$(ratio "$k" null)" "$(ratio "$k" memif)" "$(ratio "$k" tap)"
+		printf '%-46s %8s %8s %8s %8s  %s\n' "${res_label[$k]}" "${res_mpps[$k]}" \
+			"$(ratio "$k" null)" "$(ratio "$k" memif)" "$(ratio "$k" tap)" "${res_range[$k]}"
 	else
 		printf '%-46s %8s  (%s: %s)\n' "${res_label[$k]}" "-" "${res_status[$k]}" "${res_note[$k]}"
 	fi
 done
 echo
-printf '%-46s %8s %8s\n' "reader -> testpmd rxonly" Mpps "x null"
+printf '%-46s %8s %8s %8s  %s\n' "reader -> testpmd rxonly" Mpps "x null" "x tap" "range"
 for k in "${rev_keys[@]}"; do
 	if [[ ${res_status[$k]} == ok ]]; then
-		printf '%-46s %8s %8s\n' "${res_label[$k]}" "${res_mpps[$k]}" "$(ratio "$k" rnull)"
+		printf '%-46s %8s %8s %8s  %s\n' "${res_label[$k]}" "${res_mpps[$k]}" "$(ratio "$k" rnull)" \
+			"$(ratio "$k" tap)" "${res_range[$k]}"
 	else
 		printf '%-46s %8s  (%s: %s)\n' "${res_label[$k]}" "-" "${res_status[$k]}" "${res_note[$k]}"
 	fi
