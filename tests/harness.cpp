@@ -3,6 +3,10 @@
 
 #include <atomic>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <dirent.h>
 #include <filesystem>
 
 #include <unistd.h>
@@ -29,6 +33,45 @@ rte_mempool *pool()
 unsigned in_use(rte_mempool *mp)
 {
 	return rte_mempool_in_use_count(mp ? mp : g_pool);
+}
+
+uint64_t xstat(uint16_t port, const char *name)
+{
+	uint64_t id, v = UINT64_MAX;
+	if (rte_eth_xstats_get_id_by_name(port, name, &id) == 0)
+		rte_eth_xstats_get_by_id(port, &id, &v, 1);
+	return v;
+}
+
+long thread_ticks(const std::string &comm)
+{
+	DIR *d = opendir("/proc/self/task");
+	long ticks = -1;
+	while (dirent *e = readdir(d)) {
+		if (e->d_name[0] == '.')
+			continue;
+		std::string base = std::string("/proc/self/task/") + e->d_name;
+		std::ifstream c(base + "/comm");
+		std::string name;
+		std::getline(c, name);
+		if (name != comm)
+			continue;
+		std::ifstream st(base + "/stat");
+		std::string stat((std::istreambuf_iterator<char>(st)), {});
+		std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+		std::string f;
+		long ut = 0, sy = 0;
+		/* Fields 14 and 15 of /proc/<tid>/stat; the text after ")" starts at 3. */
+		for (int i = 3; i <= 15 && rest >> f; i++) {
+			if (i == 14)
+				ut = std::stol(f);
+			if (i == 15)
+				sy = std::stol(f);
+		}
+		ticks = ut + sy;
+	}
+	closedir(d);
+	return ticks;
 }
 
 std::string unique_name()

@@ -52,6 +52,11 @@ template <typename F> bool eventually(F pred, int timeout_ms = 2000);
 
 unsigned in_use(rte_mempool *mp = nullptr);
 
+/* An xstat of the port by name, UINT64_MAX when it has none by that name. */
+uint64_t xstat(uint16_t port, const char *name);
+/* CPU ticks (utime + stime) of this process's thread named comm, or -1. */
+long thread_ticks(const std::string &comm);
+
 /* Each test checks that the mempool's in-use count returns to its start. */
 class PortTest : public ::testing::Test
 {

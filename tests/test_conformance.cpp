@@ -30,14 +30,6 @@
 namespace
 {
 
-uint64_t xstat(uint16_t port, const char *name)
-{
-	uint64_t id, v = UINT64_MAX;
-	if (rte_eth_xstats_get_id_by_name(port, name, &id) == 0)
-		rte_eth_xstats_get_by_id(port, &id, &v, 1);
-	return v;
-}
-
 std::string iface_of(const std::string &ethdev)
 {
 	return "tap" + ethdev.substr(strlen("net_bsdtap"));
@@ -325,7 +317,7 @@ TEST_F(Conformance, C10_NoReaderTxConsumedFreedCountedInXstat)
 	EXPECT_EQ(s.opackets, 0u);
 	EXPECT_EQ(s.obytes, 0u);
 	EXPECT_EQ(s.oerrors, 0u);
-	EXPECT_EQ(xstat(port_id, "tx_no_reader_packets"), 5u);
+	EXPECT_EQ(bt::xstat(port_id, "tx_no_reader_packets"), 5u);
 	/* freed: the mempool's in-use count is back (checked at TearDown too) */
 }
 
@@ -341,7 +333,7 @@ TEST_F(Conformance, C11_ReaderHeldTxGoesToDevqAndCounts)
 	rte_eth_stats s = stats(port_id);
 	EXPECT_EQ(s.opackets, 3u);
 	EXPECT_EQ(s.obytes, 300u);
-	EXPECT_EQ(xstat(port_id, "tx_no_reader_packets"), 0u);
+	EXPECT_EQ(bt::xstat(port_id, "tx_no_reader_packets"), 0u);
 	uint8_t buf[200];
 	for (uint32_t i = 0; i < 3; i++) {
 		ASSERT_EQ(rte_pmd_bsdtap_read(r, buf, sizeof(buf)), 100);
@@ -401,7 +393,7 @@ TEST_F(Conformance, C13_QueuedFrameWakesSleeperSignalsAsyncOwnerOnly)
 	ASSERT_NE(r, nullptr);
 	/* Nobody sleeps: no wakeup written. */
 	EXPECT_EQ(send(port_id, 64, 0), 1);
-	EXPECT_EQ(xstat(port_id, "tx_reader_wakeups"), 0u);
+	EXPECT_EQ(bt::xstat(port_id, "tx_reader_wakeups"), 0u);
 	uint8_t buf[128];
 	ASSERT_EQ(rte_pmd_bsdtap_read(r, buf, sizeof(buf)), 64);
 
@@ -413,7 +405,7 @@ TEST_F(Conformance, C13_QueuedFrameWakesSleeperSignalsAsyncOwnerOnly)
 	EXPECT_EQ(send(port_id, 64, 1), 1);
 	EXPECT_TRUE(bt::eventually([&] { return got.load() == 64; }));
 	t.join();
-	EXPECT_EQ(xstat(port_id, "tx_reader_wakeups"), 1u);
+	EXPECT_EQ(bt::xstat(port_id, "tx_reader_wakeups"), 1u);
 
 	/* Async: SIGIO at the owner. */
 	struct sigaction sa {
@@ -427,7 +419,7 @@ TEST_F(Conformance, C13_QueuedFrameWakesSleeperSignalsAsyncOwnerOnly)
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIOASYNC, &on), 0);
 	EXPECT_EQ(send(port_id, 64, 2), 1);
 	EXPECT_TRUE(bt::eventually([&] { return g_sigio.load() >= 1; }));
-	EXPECT_EQ(xstat(port_id, "tx_sigio_sent"), 1u);
+	EXPECT_EQ(bt::xstat(port_id, "tx_sigio_sent"), 1u);
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r), 0);
 	sigaction(SIGIO, &old, nullptr);
 }
@@ -542,7 +534,7 @@ TEST_F(Conformance, C17_ShortBufferTruncatesAndDropsRest)
 	auto f2 = bt::frame(80, 2);
 	EXPECT_EQ(memcmp(buf, f2.data(), 80), 0);
 	EXPECT_EQ(rte_pmd_bsdtap_read(r, buf, sizeof(buf)), -1);
-	EXPECT_EQ(xstat(port_id, "reader_truncated_frames"), 1u);
+	EXPECT_EQ(bt::xstat(port_id, "reader_truncated_frames"), 1u);
 }
 
 TEST_F(Conformance, C18_ZeroLengthReadConsumesOneFrame)
@@ -730,7 +722,7 @@ TEST_F(Conformance, C25_RuntNotDeliveredCountedAsInputError)
 	rte_eth_stats s = stats(port_id);
 	EXPECT_EQ(s.ierrors, 1u);
 	EXPECT_EQ(s.ipackets, 0u);
-	EXPECT_EQ(xstat(port_id, "rx_runt_errors"), 1u);
+	EXPECT_EQ(bt::xstat(port_id, "rx_runt_errors"), 1u);
 	/* exactly a header is a frame */
 	auto hdr = bt::frame(14);
 	EXPECT_EQ(rte_pmd_bsdtap_write(r, hdr.data(), hdr.size()), 14);
@@ -928,14 +920,14 @@ TEST_F(Conformance, C30_AsyncOnOff)
 	int owner = getpid(), on = 1, off = 0;
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIOSETOWN, &owner), 0);
 	EXPECT_EQ(send(port_id, 64), 1);
-	EXPECT_EQ(xstat(port_id, "tx_sigio_sent"), 0u);
+	EXPECT_EQ(bt::xstat(port_id, "tx_sigio_sent"), 0u);
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIOASYNC, &on), 0);
 	EXPECT_EQ(send(port_id, 64), 1);
-	EXPECT_EQ(xstat(port_id, "tx_sigio_sent"), 1u);
+	EXPECT_EQ(bt::xstat(port_id, "tx_sigio_sent"), 1u);
 	EXPECT_TRUE(bt::eventually([&] { return g_sigio.load() >= 1; }));
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIOASYNC, &off), 0);
 	EXPECT_EQ(send(port_id, 64), 1);
-	EXPECT_EQ(xstat(port_id, "tx_sigio_sent"), 1u);
+	EXPECT_EQ(bt::xstat(port_id, "tx_sigio_sent"), 1u);
 	EXPECT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIOASYNC, nullptr), -EINVAL);
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r), 0);
 }
@@ -1007,16 +999,16 @@ TEST_F(Conformance, C33_SigioToOwnerClearedOnClose)
 	int got = -1;
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r2, RTE_PMD_BSDTAP_FIOGETOWN, &got), 0);
 	EXPECT_EQ(got, 0);
-	uint64_t before = xstat(port_id, "tx_sigio_sent");
+	uint64_t before = bt::xstat(port_id, "tx_sigio_sent");
 	int seen = g_sigio.load();
 	EXPECT_EQ(send(port_id, 64), 1);
 	std::this_thread::sleep_for(std::chrono::milliseconds(20));
-	EXPECT_EQ(xstat(port_id, "tx_sigio_sent"), before);
+	EXPECT_EQ(bt::xstat(port_id, "tx_sigio_sent"), before);
 	EXPECT_EQ(g_sigio.load(), seen);
 	/* owner set again but async not: still nothing (async was cleared) */
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r2, RTE_PMD_BSDTAP_FIOSETOWN, &owner), 0);
 	EXPECT_EQ(send(port_id, 64), 1);
-	EXPECT_EQ(xstat(port_id, "tx_sigio_sent"), before);
+	EXPECT_EQ(bt::xstat(port_id, "tx_sigio_sent"), before);
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r2), 0);
 }
 
@@ -1145,7 +1137,7 @@ TEST_F(Conformance, C39_StartAndStopDrainTheDevq)
 	for (uint32_t i = 0; i < 3; i++)
 		EXPECT_EQ(send(port_id, 64, i), 1);
 	ASSERT_EQ(rte_eth_dev_stop(port_id), 0);
-	EXPECT_EQ(xstat(port_id, "devq_purged_frames"), 3u);
+	EXPECT_EQ(bt::xstat(port_id, "devq_purged_frames"), 3u);
 	uint8_t buf[128];
 	rte_errno = 0;
 	EXPECT_EQ(rte_pmd_bsdtap_read(r, buf, sizeof(buf)), -1);
@@ -1215,7 +1207,7 @@ TEST_F(Conformance, C41_StatsPerQueueAndTotalAndReset)
 	EXPECT_EQ(s.q_ibytes[1], 160u);
 	EXPECT_EQ(s.q_opackets[0], 0u);
 	EXPECT_EQ(s.q_ipackets[0], 0u);
-	EXPECT_EQ(xstat(port_id, "rx_inq_full_drops"), 1u);
+	EXPECT_EQ(bt::xstat(port_id, "rx_inq_full_drops"), 1u);
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r), 0);
 
 	/* rx_nombuf, on a port with no rx queue */
@@ -1259,7 +1251,7 @@ TEST_F(Conformance, C42_ClosePurgesClearsOwnerAndLinkGoesDown)
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r), 0);
 	EXPECT_EQ(r, nullptr);
 	EXPECT_EQ(bt::in_use(), start);
-	EXPECT_EQ(xstat(port_id, "devq_purged_frames"), 5u);
+	EXPECT_EQ(bt::xstat(port_id, "devq_purged_frames"), 5u);
 	EXPECT_TRUE(bt::eventually([&] { return link_status(port_id) == RTE_ETH_LINK_DOWN; }));
 	EXPECT_TRUE(bt::eventually([&] { return lsc_.load() == 2; }));
 	reader *&r2 = open(RTE_PMD_BSDTAP_O_NONBLOCK);
@@ -1270,7 +1262,7 @@ TEST_F(Conformance, C42_ClosePurgesClearsOwnerAndLinkGoesDown)
 	/* async is off too: with an owner again, no SIGIO until async is asked */
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r2, RTE_PMD_BSDTAP_FIOSETOWN, &owner), 0);
 	EXPECT_EQ(send(port_id, 64), 1);
-	EXPECT_EQ(xstat(port_id, "tx_sigio_sent"), 5u);
+	EXPECT_EQ(bt::xstat(port_id, "tx_sigio_sent"), 5u);
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r2), 0);
 	EXPECT_EQ(rte_pmd_bsdtap_close(&r2), -EINVAL);
 }

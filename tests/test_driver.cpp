@@ -40,45 +40,6 @@ unsigned threads()
 	return n;
 }
 
-/* CPU ticks (utime + stime) of the thread whose name is comm, or -1. */
-long thread_ticks(const std::string &comm)
-{
-	DIR *d = opendir("/proc/self/task");
-	long ticks = -1;
-	while (dirent *e = readdir(d)) {
-		if (e->d_name[0] == '.')
-			continue;
-		std::string base = std::string("/proc/self/task/") + e->d_name;
-		std::ifstream c(base + "/comm");
-		std::string name;
-		std::getline(c, name);
-		if (name != comm)
-			continue;
-		std::ifstream s(base + "/stat");
-		std::string stat((std::istreambuf_iterator<char>(s)), {});
-		std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-		std::string f;
-		long ut = 0, st = 0;
-		for (int i = 3; i <= 15 && rest >> f; i++) {
-			if (i == 14)
-				ut = std::stol(f);
-			if (i == 15)
-				st = std::stol(f);
-		}
-		ticks = ut + st;
-	}
-	closedir(d);
-	return ticks;
-}
-
-uint64_t xstat(uint16_t port, const char *name)
-{
-	uint64_t id, v = UINT64_MAX;
-	if (rte_eth_xstats_get_id_by_name(port, name, &id) == 0)
-		rte_eth_xstats_get_by_id(port, &id, &v, 1);
-	return v;
-}
-
 struct BadArg {
 	const char *args;
 	int err;
@@ -437,15 +398,15 @@ TEST_F(Stats, XstatsNamesAndNoReaderCounter)
 	ASSERT_GE(port, 0);
 	for (int i = 0; i < 5; i++)
 		ASSERT_EQ(bt::tx1(port, 0, bt::mbuf_of(bt::frame(70))), 1);
-	EXPECT_EQ(xstat(port, "tx_no_reader_packets"), 5u);
-	EXPECT_EQ(xstat(port, "tx_no_reader_bytes"), 350u);
+	EXPECT_EQ(bt::xstat(port, "tx_no_reader_packets"), 5u);
+	EXPECT_EQ(bt::xstat(port, "tx_no_reader_bytes"), 350u);
 	rte_eth_stats st;
 	ASSERT_EQ(rte_eth_stats_get(port, &st), 0);
 	EXPECT_EQ(st.opackets, 0u);
 	/* per-queue xstats come from ethdev's autofill */
-	EXPECT_NE(xstat(port, "tx_q0_packets"), UINT64_MAX);
+	EXPECT_NE(bt::xstat(port, "tx_q0_packets"), UINT64_MAX);
 	ASSERT_EQ(rte_eth_xstats_reset(port), 0);
-	EXPECT_EQ(xstat(port, "tx_no_reader_packets"), 0u);
+	EXPECT_EQ(bt::xstat(port, "tx_no_reader_packets"), 0u);
 }
 
 /* --------------------------------------------------- built-in reader idle */
@@ -461,10 +422,10 @@ TEST_F(Lifecycle, IdleBuiltinReaderSleeps)
 	auto got = bt::rx_wait(port, 0, 50);
 	bt::free_all(got);
 	std::this_thread::sleep_for(std::chrono::milliseconds(100));
-	long before = thread_ticks("btap-idle0");
+	long before = bt::thread_ticks("btap-idle0");
 	ASSERT_GE(before, 0) << "reader thread not found";
 	std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-	long after = thread_ticks("btap-idle0");
+	long after = bt::thread_ticks("btap-idle0");
 	/* A spinning thread would burn ~100 ticks in a second; a sleeping one ~0. */
 	EXPECT_LE(after - before, 3) << "built-in reader burns CPU while idle";
 	/* And it still wakes up for the next frame. */

@@ -67,14 +67,6 @@ std::string new_path(const char *prefix = "s")
 	return sock_dir() + "/" + prefix + std::to_string(g_serial.fetch_add(1));
 }
 
-uint64_t xstat(uint16_t port, const char *name)
-{
-	uint64_t id, v = UINT64_MAX;
-	if (rte_eth_xstats_get_id_by_name(port, name, &id) == 0)
-		rte_eth_xstats_get_by_id(port, &id, &v, 1);
-	return v;
-}
-
 uint8_t link_status(uint16_t port)
 {
 	rte_eth_link link{};
@@ -209,37 +201,6 @@ struct client {
 	}
 };
 
-/* CPU ticks (utime + stime) of the thread whose name is comm, or -1. */
-long thread_ticks(const std::string &comm)
-{
-	DIR *d = opendir("/proc/self/task");
-	long ticks = -1;
-	while (dirent *e = readdir(d)) {
-		if (e->d_name[0] == '.')
-			continue;
-		std::string base = std::string("/proc/self/task/") + e->d_name;
-		std::ifstream c(base + "/comm");
-		std::string name;
-		std::getline(c, name);
-		if (name != comm)
-			continue;
-		std::ifstream s(base + "/stat");
-		std::string stat((std::istreambuf_iterator<char>(s)), {});
-		std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-		std::string f;
-		long ut = 0, st = 0;
-		for (int i = 3; i <= 15 && rest >> f; i++) {
-			if (i == 14)
-				ut = std::stol(f);
-			if (i == 15)
-				st = std::stol(f);
-		}
-		ticks = ut + st;
-	}
-	closedir(d);
-	return ticks;
-}
-
 /* A test's port with its endpoint; the socket path is fresh for each. */
 class SocketTest : public bt::PortTest
 {
@@ -285,7 +246,7 @@ protected:
 	void attach(client &c, const std::string &type)
 	{
 		const uint16_t port = static_cast<uint16_t>(port_);
-		uint64_t accepted = xstat(port, "socket_clients_accepted");
+		uint64_t accepted = bt::xstat(port, "socket_clients_accepted");
 		ASSERT_EQ(c.open(path_, type), 0) << strerror(errno);
 		if (type == "dgram") {
 			ASSERT_EQ(c.send(bt::frame(60, 0xd6)), 60);
@@ -298,7 +259,7 @@ protected:
 		/* The link is up with the first queue; the client is counted once
 		 * the pump holds every queue (a tx before that is C10's). */
 		ASSERT_TRUE(bt::eventually([&] {
-			return xstat(port, "socket_clients_accepted") > accepted;
+			return bt::xstat(port, "socket_clients_accepted") > accepted;
 		})) << "the pump did not take the client";
 	}
 
@@ -551,10 +512,10 @@ TEST_P(Types, FramesBothWaysByteForByte)
 		ASSERT_EQ(got, bt::frame(64, 9000 + i)) << i;
 	}
 
-	EXPECT_EQ(xstat(port, "socket_clients_accepted"), 1u);
-	EXPECT_EQ(xstat(port, "socket_tx_frames"), 208u);
-	EXPECT_EQ(xstat(port, "socket_tx_dropped_frames"), 0u);
-	EXPECT_EQ(xstat(port, "socket_rx_frames"), 205u + (type == "dgram" ? 1 : 0));
+	EXPECT_EQ(bt::xstat(port, "socket_clients_accepted"), 1u);
+	EXPECT_EQ(bt::xstat(port, "socket_tx_frames"), 208u);
+	EXPECT_EQ(bt::xstat(port, "socket_tx_dropped_frames"), 0u);
+	EXPECT_EQ(bt::xstat(port, "socket_rx_frames"), 205u + (type == "dgram" ? 1 : 0));
 	EXPECT_EQ(stats(port).ierrors, 0u);
 
 	int before = lsc_.load();
@@ -566,7 +527,7 @@ TEST_P(Types, FramesBothWaysByteForByte)
 	EXPECT_TRUE(bt::eventually([&] { return lsc_.load() > before; })) << "no LSC event";
 	/* No reader: the application's frames are freed and counted (C10). */
 	ASSERT_EQ(bt::tx1(port, 0, bt::mbuf_of(bt::frame(60))), 1);
-	EXPECT_EQ(xstat(port, "tx_no_reader_packets"), 1u);
+	EXPECT_EQ(bt::xstat(port, "tx_no_reader_packets"), 1u);
 }
 
 TEST_P(Types, SecondClientRefusedUntilTheFirstCloses)
@@ -585,7 +546,8 @@ TEST_P(Types, SecondClientRefusedUntilTheFirstCloses)
 		ASSERT_EQ(b.send(bt::frame(60, 1)), 60);
 	}
 	EXPECT_EQ(b.recv(got), 0) << "the second client was not refused";
-	EXPECT_TRUE(bt::eventually([&] { return xstat(port, "socket_clients_refused") == 1u; }));
+	EXPECT_TRUE(
+	    bt::eventually([&] { return bt::xstat(port, "socket_clients_refused") == 1u; }));
 	b.close();
 	ASSERT_NO_FATAL_FAILURE(exchange(a, 1)); /* the first is not disturbed */
 	EXPECT_EQ(stats(port).ipackets, type == "dgram" ? 2u : 1u);
@@ -594,7 +556,7 @@ TEST_P(Types, SecondClientRefusedUntilTheFirstCloses)
 	client c;
 	ASSERT_NO_FATAL_FAILURE(attach(c, type));
 	ASSERT_NO_FATAL_FAILURE(exchange(c, 2));
-	EXPECT_EQ(xstat(port, "socket_clients_accepted"), 2u);
+	EXPECT_EQ(bt::xstat(port, "socket_clients_accepted"), 2u);
 	if (type == "dgram") {
 		/* A new sender takes over at once from one that went away. */
 		c.close();
@@ -633,13 +595,13 @@ TEST_P(Types, BackToBackClientsEachGetIn)
 		/* Frames the application sends before the pump took the new client
 		 * would find no reader: wait for it. */
 		ASSERT_TRUE(bt::eventually([&] {
-			return xstat(port, "socket_clients_accepted") == run + 2u;
+			return bt::xstat(port, "socket_clients_accepted") == run + 2u;
 		})) << "run "
 		    << run << ": the new client was not taken";
 	}
 	ASSERT_NO_FATAL_FAILURE(exchange(*c, 999));
-	EXPECT_EQ(xstat(port, "socket_clients_refused"), 0u);
-	EXPECT_EQ(xstat(port, "socket_clients_accepted"), 21u);
+	EXPECT_EQ(bt::xstat(port, "socket_clients_refused"), 0u);
+	EXPECT_EQ(bt::xstat(port, "socket_clients_accepted"), 21u);
 }
 
 TEST_P(Types, KilledClientReleasesTheUnit)
@@ -704,10 +666,10 @@ TEST_P(Types, IdlePumpSleeps)
 	ASSERT_NO_FATAL_FAILURE(attach(c, type));
 	ASSERT_NO_FATAL_FAILURE(exchange(c, 1));
 	std::this_thread::sleep_for(std::chrono::milliseconds(100));
-	long before = thread_ticks(comm);
+	long before = bt::thread_ticks(comm);
 	ASSERT_GE(before, 0) << "pump thread not found";
 	std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-	long after = thread_ticks(comm);
+	long after = bt::thread_ticks(comm);
 	EXPECT_LE(after - before, 3) << "the pump burns CPU while idle";
 	ASSERT_NO_FATAL_FAILURE(exchange(c, 2)); /* and it wakes up */
 }
@@ -728,7 +690,7 @@ TEST_F(SocketTest, DgramHelloLetsAReadOnlyClientIn)
 	ASSERT_EQ(c.recv(got), 1);
 	EXPECT_EQ(got, f);
 	EXPECT_EQ(stats(port).ipackets, 0u);
-	EXPECT_EQ(xstat(port, "socket_rx_frames"), 0u);
+	EXPECT_EQ(bt::xstat(port, "socket_rx_frames"), 0u);
 	/* A second hello is refused with an empty datagram. */
 	client d;
 	ASSERT_EQ(d.open(path_, "dgram"), 0);
@@ -761,7 +723,7 @@ TEST_P(Messages, OversizeRefusedRuntCountedClientStays)
 	ASSERT_EQ(m.size(), 1u);
 	EXPECT_EQ(bt::bytes_of(m[0]), bt::frame(16384, 2));
 	bt::free_all(m);
-	EXPECT_EQ(xstat(port, "socket_rx_bad_frames"), 1u);
+	EXPECT_EQ(bt::xstat(port, "socket_rx_bad_frames"), 1u);
 	/* C25: a runt is counted as an input error, not delivered. */
 	ASSERT_EQ(c.send(bt::frame(10, 3)), 10);
 	EXPECT_TRUE(bt::eventually([&] { return stats(port).ierrors == 1u; }));
@@ -810,7 +772,7 @@ TEST_F(Stream, BadLengthPrefixDropsTheClientOnly)
 		ASSERT_EQ(write(c.fd, &be, 4), 4);
 		std::vector<uint8_t> got;
 		EXPECT_EQ(c.recv(got), 0) << "length " << len << ": client not dropped";
-		EXPECT_EQ(xstat(port, "socket_rx_bad_frames"), ++bad);
+		EXPECT_EQ(bt::xstat(port, "socket_rx_bad_frames"), ++bad);
 		ASSERT_TRUE(link_becomes(port, RTE_ETH_LINK_DOWN)) << len;
 	}
 	client c;
@@ -887,7 +849,7 @@ TEST_F(Pump, QueueHeldByAReaderRefusesClients)
 	ASSERT_EQ(a.open(path_, "seqpacket"), 0);
 	std::vector<uint8_t> got;
 	EXPECT_EQ(a.recv(got), 0) << "a client got a queue a reader holds";
-	EXPECT_EQ(xstat(port, "socket_clients_refused"), 1u);
+	EXPECT_EQ(bt::xstat(port, "socket_clients_refused"), 1u);
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r), 0);
 	client b;
 	ASSERT_NO_FATAL_FAILURE(attach(b, "seqpacket"));
@@ -906,8 +868,8 @@ TEST_F(Pump, SlowClientDropsAreCountedNeverStall)
 	const unsigned n = 3000;
 	for (unsigned i = 0; i < n; i++)
 		ASSERT_EQ(bt::tx1(port, 0, bt::mbuf_of(bt::frame(9000, i))), 1) << i;
-	auto sent = [&] { return xstat(port, "socket_tx_frames"); };
-	auto dropped = [&] { return xstat(port, "socket_tx_dropped_frames"); };
+	auto sent = [&] { return bt::xstat(port, "socket_tx_frames"); };
+	auto dropped = [&] { return bt::xstat(port, "socket_tx_dropped_frames"); };
 	auto oerr = [&] { return stats(port).oerrors; };
 	EXPECT_GT(oerr(), 0u);
 	/* What was sent arrives in order, and then what waited in the devq. */
@@ -958,7 +920,7 @@ TEST_F(Pump, BackpressureKeepsFramesInTheDevq)
 		memcpy(&seq, got.data() + 14, 4);
 		ASSERT_EQ(seq, i);
 	}
-	EXPECT_EQ(xstat(port, "socket_tx_dropped_frames"), 0u);
+	EXPECT_EQ(bt::xstat(port, "socket_tx_dropped_frames"), 0u);
 	EXPECT_EQ(stats(port).oerrors, 0u);
 	ASSERT_NO_FATAL_FAILURE(exchange(c, 1));
 }

@@ -40,14 +40,6 @@ using namespace std::chrono;
 constexpr uint16_t burst = 32;
 constexpr size_t seq_off = 14; /* sequence number right after the Ethernet header */
 
-uint64_t xstat(uint16_t port, const char *name)
-{
-	uint64_t id, v = UINT64_MAX;
-	if (rte_eth_xstats_get_id_by_name(port, name, &id) == 0)
-		rte_eth_xstats_get_by_id(port, &id, &v, 1);
-	return v;
-}
-
 void on_sigusr1(int) {}
 
 struct Shared {
@@ -286,8 +278,8 @@ TEST_F(Stress, TxReaderControlRace)
 			   << s.reader_blocked.load();
 	EXPECT_TRUE(s.error.empty()) << s.error;
 	EXPECT_EQ(s.order_errors.load(), 0u) << "frames out of order or duplicated";
-	uint64_t noreader = xstat(port, "tx_no_reader_packets");
-	uint64_t purged = xstat(port, "devq_purged_frames");
+	uint64_t noreader = bt::xstat(port, "tx_no_reader_packets");
+	uint64_t purged = bt::xstat(port, "devq_purged_frames");
 	rte_eth_stats st;
 	ASSERT_EQ(rte_eth_stats_get(port, &st), 0);
 	EXPECT_EQ(st.oerrors, 0u); /* backpressure: nothing dropped for a full devq */
@@ -301,7 +293,7 @@ TEST_F(Stress, TxReaderControlRace)
 	       "wakeups %lu, reopens %lu, stop/starts %lu\n",
 	       duration_cast<duration<double>>(run_for).count(), (unsigned long)s.sent.load(),
 	       (unsigned long)s.received.load(), (unsigned long)noreader, (unsigned long)purged,
-	       (unsigned long)s.sleeps.load(), (unsigned long)xstat(port, "tx_reader_wakeups"),
+	       (unsigned long)s.sleeps.load(), (unsigned long)bt::xstat(port, "tx_reader_wakeups"),
 	       (unsigned long)s.reopens.load(), (unsigned long)stop_starts);
 }
 
