@@ -240,7 +240,7 @@ int eth_mac_addr_set(struct rte_eth_dev *dev, struct rte_ether_addr *addr) noexc
 	unit *u = unit_of(dev);
 	if (u == nullptr)
 		return -ENODEV;
-	rte_ether_addr_copy(addr, &u->mac);
+	unit_set_mac(u, addr);
 	return 0;
 }
 
@@ -573,10 +573,10 @@ unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int s
 	u->baudrate.store(default_baudrate);
 	if (args.vmnet)
 		u->uflags.fetch_or(UF_VMNET);
-	if (args.has_mac)
-		u->mac = args.mac;
-	else
-		fake_mac(unit_no, &u->mac);
+	struct rte_ether_addr mac = args.mac;
+	if (!args.has_mac)
+		fake_mac(unit_no, &mac);
+	unit_set_mac(u, &mac);
 	for (uint16_t i = 0; i < BSDTAP_MAX_QUEUES; i++)
 		u->q[i].qid = i;
 	const bool asym = membarrier_register();
@@ -701,7 +701,7 @@ int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
 	pmd_internals *pi = internals_of(dev);
 	pi->u = u;
 	pi->reader = nullptr;
-	*mac = u->mac;
+	*mac = unit_mac(u);
 	dev->data->mac_addrs = mac;
 	dev->data->mtu = RTE_ETHER_MTU; /* C02 */
 	dev->data->dev_link = link_template;
@@ -726,7 +726,7 @@ int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
 	BSDTAP_LOG(INFO,
 		   "%s: port %u is %s, MAC " RTE_ETHER_ADDR_PRT_FMT ", %u queue(s), ring %u, "
 		   "reader %s",
-		   name, u->port_id, u->iface, RTE_ETHER_ADDR_BYTES(&u->mac), u->nb_queues,
+		   name, u->port_id, u->iface, RTE_ETHER_ADDR_BYTES(mac), u->nb_queues,
 		   args.ring_size, reader_kind_name(args.reader));
 	return 0;
 }

@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 
 #include <net/if.h>
 #include <rte_common.h>
@@ -142,8 +143,9 @@ struct unit {
 	uint32_t uid = 0; /* effective uid of the primary, for user_open (C08) */
 	struct devargs args {
 	};
-	struct rte_ether_addr mac {
-	};
+	/* The port MAC as 6 bytes in an atomic word: ethdev's start rewrites it
+	 * (MAC restore) while a reader's open copies it (C05). */
+	std::atomic<uint64_t> mac_bits{0};
 
 	std::atomic<uint32_t> refcnt{1};     /* the port's reference + one per handle */
 	std::atomic<uint32_t> uflags{0};     /* UF_* */
@@ -157,6 +159,21 @@ struct unit {
 
 /* Set at probe: the eventfds in the units are this process's. */
 extern bool primary_process;
+
+inline struct rte_ether_addr unit_mac(const unit *u) noexcept
+{
+	uint64_t v = u->mac_bits.load(std::memory_order_relaxed);
+	struct rte_ether_addr a;
+	memcpy(a.addr_bytes, &v, RTE_ETHER_ADDR_LEN);
+	return a;
+}
+
+inline void unit_set_mac(unit *u, const struct rte_ether_addr *a) noexcept
+{
+	uint64_t v = 0;
+	memcpy(&v, a->addr_bytes, RTE_ETHER_ADDR_LEN);
+	u->mac_bits.store(v, std::memory_order_relaxed);
+}
 
 /* Unit helpers shared by the ethdev ops and the reader API. */
 unit *unit_of(struct rte_eth_dev *dev) noexcept;

@@ -316,7 +316,7 @@ rte_pmd_bsdtap_reader *reader_open(const char *name, uint16_t qid, int flags, bo
 	if ((u->uflags.load() & UF_VMNET) == 0)
 		unit_purge_devq(q);
 	q->opener_pid.store(getpid());
-	q->remote_mac = u->mac; /* C05, C34 */
+	q->remote_mac = unit_mac(u); /* C05, C34 */
 	q->sigio_owner.store(0);
 
 	if (!primary_process) {
