@@ -1348,3 +1348,134 @@ TEST_F(Conformance, C44_RemovalWhileHeldIsBusyOrHostDown)
 
 /* C45 (a reader process killed without closing) needs a second process:
  * MultiProcess.C45_KilledReaderReleasesUnit in test_multiprocess.cpp. */
+
+/* ------------------------------------------- batched copying read (read_burst)
+ * rte_pmd_bsdtap_read_burst() is read() for many frames in one call: each
+ * frame keeps its boundaries (C17), errors come as read() gives them
+ * (C14-C16), chains are gathered (C19). */
+
+namespace
+{
+
+struct burst_bufs {
+	std::vector<std::vector<uint8_t>> mem;
+	std::vector<iovec> iov;
+	std::vector<size_t> lens;
+	burst_bufs(size_t n, size_t len) : mem(n, std::vector<uint8_t>(len)), iov(n), lens(n, 999)
+	{
+		for (size_t i = 0; i < n; i++)
+			iov[i] = {mem[i].data(), len};
+	}
+};
+
+} // namespace
+
+TEST_F(Conformance, C17_ReadBurstOneFramePerBufferInOrder)
+{
+	int p = port();
+	ASSERT_GE(p, 0);
+	auto port_id = static_cast<uint16_t>(p);
+	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	ASSERT_NE(r, nullptr);
+	/* more frames than one internal batch (64) and than the call asks for */
+	for (uint32_t i = 0; i < 100; i++)
+		ASSERT_EQ(send(port_id, 60 + i, i), 1);
+	burst_bufs b(90, 256);
+	b.iov[3].iov_len = 20; /* a short buffer truncates its frame only */
+	ASSERT_EQ(rte_pmd_bsdtap_read_burst(r, b.iov.data(), b.lens.data(), 90), 90);
+	for (uint32_t i = 0; i < 90; i++) {
+		size_t want = i == 3 ? 20 : 60 + i;
+		ASSERT_EQ(b.lens[i], want) << "frame " << i;
+		auto f = bt::frame(60 + i, i);
+		EXPECT_EQ(memcmp(b.mem[i].data(), f.data(), want), 0) << "frame " << i;
+	}
+	EXPECT_EQ(bt::xstat(port_id, "reader_truncated_frames"), 1u);
+	/* what is left comes next, and no more than is there */
+	burst_bufs c(32, 256);
+	ASSERT_EQ(rte_pmd_bsdtap_read_burst(r, c.iov.data(), c.lens.data(), 32), 10);
+	EXPECT_EQ(c.lens[0], 150u);
+	EXPECT_EQ(c.lens[9], 159u);
+	EXPECT_EQ(rte_pmd_bsdtap_read_burst(r, c.iov.data(), c.lens.data(), 0), 0);
+	/* TearDown checks that every mbuf went back to the pool */
+}
+
+TEST_F(Conformance, C15_ReadBurstEmptyIsEagainBadArgsEinval)
+{
+	int p = port();
+	ASSERT_GE(p, 0);
+	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	ASSERT_NE(r, nullptr);
+	burst_bufs b(4, 128);
+	rte_errno = 0;
+	EXPECT_EQ(rte_pmd_bsdtap_read_burst(r, b.iov.data(), b.lens.data(), 4), -1);
+	EXPECT_EQ(rte_errno, EAGAIN);
+	rte_errno = 0;
+	EXPECT_EQ(rte_pmd_bsdtap_read_burst(nullptr, b.iov.data(), b.lens.data(), 4), -1);
+	EXPECT_EQ(rte_errno, EINVAL);
+	rte_errno = 0;
+	EXPECT_EQ(rte_pmd_bsdtap_read_burst(r, nullptr, b.lens.data(), 4), -1);
+	EXPECT_EQ(rte_errno, EINVAL);
+	rte_errno = 0;
+	EXPECT_EQ(rte_pmd_bsdtap_read_burst(r, b.iov.data(), nullptr, 4), -1);
+	EXPECT_EQ(rte_errno, EINVAL);
+	b.iov[2].iov_base = nullptr;
+	rte_errno = 0;
+	EXPECT_EQ(rte_pmd_bsdtap_read_burst(r, b.iov.data(), b.lens.data(), 4), -1);
+	EXPECT_EQ(rte_errno, EINVAL);
+}
+
+TEST_F(Conformance, C14_ReadBurstOnGoneUnitIsHostDown)
+{
+	int p = port();
+	ASSERT_GE(p, 0);
+	auto port_id = static_cast<uint16_t>(p);
+	reader *&r = open();
+	ASSERT_NE(r, nullptr);
+	EXPECT_EQ(send(port_id, 64), 1);
+	close_port_under_reader(port_id);
+	burst_bufs b(4, 128);
+	rte_errno = 0;
+	EXPECT_EQ(rte_pmd_bsdtap_read_burst(r, b.iov.data(), b.lens.data(), 4), -1);
+	EXPECT_EQ(rte_errno, EHOSTDOWN);
+	ASSERT_EQ(rte_pmd_bsdtap_close(&r), 0);
+	EXPECT_EQ(rte_vdev_uninit(name_.c_str()), 0);
+	ports_.clear();
+}
+
+TEST_F(Conformance, C16_ReadBurstBlocksUntilOneFrameThenReturnsIt)
+{
+	int p = port();
+	ASSERT_GE(p, 0);
+	auto port_id = static_cast<uint16_t>(p);
+	reader *&r = open();
+	ASSERT_NE(r, nullptr);
+	burst_bufs b(8, 256);
+	std::atomic<int> got{-2};
+	std::thread t([&] { got = rte_pmd_bsdtap_read_burst(r, b.iov.data(), b.lens.data(), 8); });
+	std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	EXPECT_EQ(got.load(), -2);
+	EXPECT_EQ(send(port_id, 90, 7), 1);
+	EXPECT_TRUE(bt::eventually([&] { return got.load() != -2; }));
+	t.join();
+	ASSERT_EQ(got.load(), 1); /* one frame is enough to return */
+	EXPECT_EQ(b.lens[0], 90u);
+	auto f = bt::frame(90, 7);
+	EXPECT_EQ(memcmp(b.mem[0].data(), f.data(), 90), 0);
+}
+
+TEST_F(Conformance, C19_ReadBurstGathersChains)
+{
+	int p = port();
+	ASSERT_GE(p, 0);
+	auto port_id = static_cast<uint16_t>(p);
+	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	ASSERT_NE(r, nullptr);
+	auto big = bt::frame(3000, 5);
+	EXPECT_EQ(bt::tx1(port_id, 0, bt::mbuf_of(big, 1000)), 1);
+	EXPECT_EQ(send(port_id, 70, 6), 1);
+	burst_bufs b(2, 4000);
+	ASSERT_EQ(rte_pmd_bsdtap_read_burst(r, b.iov.data(), b.lens.data(), 2), 2);
+	ASSERT_EQ(b.lens[0], 3000u);
+	EXPECT_EQ(memcmp(b.mem[0].data(), big.data(), 3000), 0);
+	ASSERT_EQ(b.lens[1], 70u);
+}

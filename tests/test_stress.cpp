@@ -7,7 +7,7 @@
  *                      so that the reader goes to sleep again and again;
  *   reader:            opens, reads in rotating modes (blocking read, poll on
  *                      the fd + bursts, wait + bursts, epoll + non-blocking
- *                      read), closes, reopens;
+ *                      read, blocking batched read_burst), closes, reopens;
  *   control:           stops/starts the port (the tx pauses, as ethdev
  *                      requires), changes the MTU, reads stats.
  *
@@ -129,7 +129,7 @@ void reader_thread(const std::string &name, Shared *s)
 			break;
 		}
 		s->reopens.fetch_add(1);
-		int mode = static_cast<int>(rng() % 4);
+		int mode = static_cast<int>(rng() % 5);
 		uint64_t quota = 20000 + rng() % 200000;
 		int ep = -1;
 		if (mode == 3) {
@@ -153,6 +153,26 @@ void reader_thread(const std::string &name, Shared *s)
 				}
 				check(reinterpret_cast<uint8_t *>(buf), static_cast<size_t>(n));
 				quota--;
+				continue;
+			}
+			if (mode == 4) {
+				char many[burst][128];
+				iovec iov[burst];
+				size_t lens[burst];
+				for (unsigned i = 0; i < burst; i++)
+					iov[i] = {many[i], sizeof(many[i])};
+				s->reader_blocked.store(true);
+				int n = rte_pmd_bsdtap_read_burst(r, iov, lens, burst);
+				s->reader_blocked.store(false);
+				if (n < 0) {
+					if (rte_errno != EINTR)
+						s->error = std::string("read_burst: ") +
+							   rte_strerror(rte_errno);
+					break;
+				}
+				for (int i = 0; i < n; i++)
+					check(reinterpret_cast<uint8_t *>(many[i]), lens[i]);
+				quota -= std::min<uint64_t>(quota, static_cast<uint64_t>(n));
 				continue;
 			}
 			if (mode == 1 || mode == 2) {

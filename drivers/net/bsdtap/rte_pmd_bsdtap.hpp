@@ -47,6 +47,10 @@ public:
 
 	int close() noexcept { return r_ == nullptr ? 0 : rte_pmd_bsdtap_close(&r_); }
 	ssize_t read(void *buf, size_t len) noexcept { return rte_pmd_bsdtap_read(r_, buf, len); }
+	int read_burst(const iovec *bufs, size_t *lens, uint16_t n) noexcept
+	{
+		return rte_pmd_bsdtap_read_burst(r_, bufs, lens, n);
+	}
 	ssize_t write(const void *buf, size_t len) noexcept
 	{
 		return rte_pmd_bsdtap_write(r_, buf, len);
