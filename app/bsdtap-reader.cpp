@@ -77,7 +77,12 @@ const char *const usage_text =
     "  --count N             stop after N frames (read, or written by replay)\n"
     "  --burst N             frames per burst, 1-512 (default 32)\n"
     "  --cpu N               run the worker thread on CPU N (default: any CPU allowed)\n"
-    "  --copy                sink: read() each frame into a buffer instead of bursts\n"
+    "  --copy                sink: copy each frame into a buffer of its own (bursts of\n"
+    "                        --burst frames, rte_pmd_bsdtap_read_burst) instead of\n"
+    "                        taking the mbufs\n"
+    "  --exact-bytes         sink: add up each frame's length (a cache miss per frame)\n"
+    "                        instead of taking the byte count from the port's counter\n"
+    "                        of the queue (bytes the application queued for it)\n"
     "  --swap-mac            echo: swap the source and destination MAC addresses\n"
     "  --rate PPS            replay: frames per second (default: as fast as possible)\n"
     "  --loop                replay: start the file again at its end\n"
@@ -106,6 +111,7 @@ struct options {
 	unsigned burst = 32;
 	int cpu = -1; /* -1: the process's affinity */
 	bool copy = false;
+	bool exact_bytes = false;
 	bool swap_mac = false;
 	bool loop = false;
 	bool quiet = false;
@@ -188,6 +194,8 @@ void parse_app_args(int argc, char **argv, options *o)
 			o->tap = value();
 		} else if (a == "--copy") {
 			o->copy = true;
+		} else if (a == "--exact-bytes") {
+			o->exact_bytes = true;
 		} else if (a == "--swap-mac") {
 			o->swap_mac = true;
 		} else if (a == "--loop") {
@@ -225,6 +233,8 @@ void parse_app_args(int argc, char **argv, options *o)
 		usage_error("bridge needs --tap NAME (at most 15 characters)");
 	if (o->copy && o->mode != run_mode::sink)
 		usage_error("--copy is a sink option");
+	if (o->exact_bytes && (o->mode != run_mode::sink || o->copy))
+		usage_error("--exact-bytes is an option of the zero-copy sink");
 	if (o->swap_mac && o->mode != run_mode::echo)
 		usage_error("--swap-mac is an echo option");
 	if ((o->loop || o->rate > 0) && o->mode != run_mode::replay)
@@ -295,9 +305,10 @@ pthread_t g_main_thread;
 
 std::atomic<bool> g_gone{false}; /* the worker saw the unit go away */
 
-/* The port's drop counters. */
+/* The port's drop counters, and the bytes queued on the reader's queue. */
 struct port_drops {
 	uint64_t devq_full = 0, inq_full = 0, nombuf = 0;
+	uint64_t queue_bytes = 0;
 };
 
 /*
@@ -310,9 +321,10 @@ struct port_drops {
 class port_stats
 {
 public:
-	void attach(int port)
+	void attach(int port, uint16_t queue)
 	{
 		port_ = port;
+		queue_ = queue;
 		if (port < 0 ||
 		    rte_eth_dev_get_name_by_port(static_cast<uint16_t>(port), name_) != 0)
 			port_ = -1;
@@ -346,9 +358,12 @@ private:
 		advance(st.oerrors, &prev_.devq_full, &acc_.devq_full);
 		advance(st.imissed, &prev_.inq_full, &acc_.inq_full);
 		advance(st.rx_nombuf, &prev_.nombuf, &acc_.nombuf);
+		if (queue_ < RTE_ETHDEV_QUEUE_STAT_CNTRS)
+			advance(st.q_obytes[queue_], &prev_.queue_bytes, &acc_.queue_bytes);
 	}
 
 	int port_ = -1;
+	uint16_t queue_ = 0;
 	char name_[RTE_ETH_NAME_MAX_LEN] = "";
 	port_drops prev_, acc_;
 };
@@ -377,28 +392,46 @@ uint64_t handled(const options &o)
 	return g_tot.rd_frames.get() + (o.mode == run_mode::echo ? 0 : g_tot.wr_frames.get());
 }
 
+/*
+ * Bytes read. The zero-copy sink does not touch the frames, so it takes them
+ * from the port's byte counter of its queue: what the application queued for
+ * it (frames still in the devq at exit, or purged, are in it).
+ */
+bool bytes_from_port(const options &o)
+{
+	return o.mode == run_mode::sink && !o.copy && !o.exact_bytes;
+}
+
+uint64_t read_bytes(const options &o, port_stats *ps)
+{
+	return bytes_from_port(o) ? ps->drops().queue_bytes : g_tot.rd_bytes.get();
+}
+
 bool count_reached(const options &o)
 {
 	return o.count != 0 && handled(o) >= o.count;
 }
 
-/* Sleeps while the devq is empty; false when the unit is gone. */
 /* Idle polling before sleeping, in microseconds. */
 constexpr uint64_t idle_spin_us = 50;
 
 /* Nothing to do: poll on for a short while (no syscall, no PAUSE: the next
  * burst of a loaded generator is microseconds away, and a reader that
  * sleeps makes the generator pay a wakeup per burst), then sleep in
- * rte_pmd_bsdtap_wait(). Back-to-back calls are one idle period; a gap
- * between calls means frames were handled in between. */
+ * rte_pmd_bsdtap_wait(); false when the unit is gone. The idle period is
+ * the time since the last frame handled: empty polls between bursts of a
+ * busy generator must not add up to a sleep. */
 bool idle_wait(rte::bsdtap::reader &r)
 {
-	static thread_local uint64_t idle_since, last_call;
+	static thread_local uint64_t idle_since, seen;
 	const uint64_t spin = rte_get_tsc_hz() / 1000000 * idle_spin_us;
+	const uint64_t progress =
+	    g_tot.rd_frames.get() + g_tot.wr_frames.get() + g_tot.local_drops.get();
 	uint64_t now = rte_get_tsc_cycles();
-	if (idle_since == 0 || now - last_call > spin / 8)
+	if (idle_since == 0 || progress != seen) {
 		idle_since = now;
-	last_call = now;
+		seen = progress;
+	}
 	if (now - idle_since < spin)
 		return true;
 	idle_since = 0;
@@ -420,12 +453,24 @@ end_t run_sink(worker_ctx &c)
 	if (o.copy) {
 		int nb = 1;
 		r.ioctl(RTE_PMD_BSDTAP_FIONBIO, &nb);
-		std::vector<char> buf(frame_buf_len);
+		/* One buffer per frame of a burst: copied out in one call. The
+		 * stride is off a power of two by a cache line so that the starts
+		 * of the buffers do not all fall in one cache set. */
+		constexpr size_t stride = RTE_PMD_BSDTAP_MRU + RTE_CACHE_LINE_SIZE;
+		std::vector<char> buf(size_t{o.burst} * stride);
+		std::vector<iovec> iov(o.burst);
+		std::vector<size_t> lens(o.burst);
+		for (unsigned i = 0; i < o.burst; i++)
+			iov[i] = {buf.data() + size_t{i} * stride, RTE_PMD_BSDTAP_MRU};
 		while (!g_stop.load(std::memory_order_relaxed) && !count_reached(o)) {
-			ssize_t n = r.read(buf.data(), buf.size());
+			int n =
+			    r.read_burst(iov.data(), lens.data(), want(o, g_tot.rd_frames.get()));
 			if (n >= 0) {
-				g_tot.rd_frames.add(1);
-				g_tot.rd_bytes.add(static_cast<uint64_t>(n));
+				uint64_t bytes = 0;
+				for (int i = 0; i < n; i++)
+					bytes += lens[i];
+				g_tot.rd_frames.add(static_cast<uint64_t>(n));
+				g_tot.rd_bytes.add(bytes);
 			} else if (rte_errno == EAGAIN) {
 				if (!idle_wait(r))
 					return end_t::gone;
@@ -446,13 +491,16 @@ end_t run_sink(worker_ctx &c)
 				return end_t::gone;
 			continue;
 		}
-		uint64_t bytes = 0;
-		for (uint16_t i = 0; i < n; i++)
-			bytes += pkts[i]->pkt_len;
-		/* Handed back: the primary's tx lcore frees them into its cache. */
+		if (o.exact_bytes) {
+			uint64_t bytes = 0;
+			for (uint16_t i = 0; i < n; i++)
+				bytes += pkts[i]->pkt_len;
+			g_tot.rd_bytes.add(bytes);
+		}
+		/* Handed back: the primary's tx lcore frees them into its cache,
+		 * and this core never loads their headers. */
 		r.free_burst(pkts, n);
 		g_tot.rd_frames.add(n);
-		g_tot.rd_bytes.add(bytes);
 	}
 	return g_stop ? end_t::stopped : end_t::finished;
 }
@@ -1082,7 +1130,7 @@ const char *monitor(const options &o, port_stats *ps, bool secondary, const sigs
 			continue;
 		uint64_t f = handled(o);
 		uint64_t b =
-		    g_tot.rd_bytes.get() + (o.mode == run_mode::echo ? 0 : g_tot.wr_bytes.get());
+		    read_bytes(o, ps) + (o.mode == run_mode::echo ? 0 : g_tot.wr_bytes.get());
 		double dt = now - last_t;
 		if (!o.quiet) {
 			port_drops pd = ps->drops();
@@ -1128,7 +1176,7 @@ void print_totals(const options &o, const char *why, double secs, port_stats *ps
 	uint64_t local = g_tot.local_drops.get();
 	fprintf(msg, "%s %s:%u: stopped (%s) after %.2f s\n", o.mode_name.c_str(), o.unit.c_str(),
 		o.queue, why, secs);
-	print_rate_line("read", g_tot.rd_frames.get(), g_tot.rd_bytes.get(), secs);
+	print_rate_line("read", g_tot.rd_frames.get(), read_bytes(o, ps), secs);
 	print_rate_line("written", g_tot.wr_frames.get(), g_tot.wr_bytes.get(), secs);
 	fprintf(msg,
 		"  drops    %" PRIu64 " (devq full %" PRIu64 ", inq full %" PRIu64
@@ -1248,7 +1296,7 @@ int main(int argc, char **argv)
 	}
 
 	port_stats ps;
-	ps.attach(orr.port);
+	ps.attach(orr.port, o.queue);
 	const double t0 = now_s();
 	bool primary_died = false;
 	const char *why = monitor(o, &ps, secondary, sigs, t0, &primary_died);

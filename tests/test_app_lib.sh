@@ -224,3 +224,8 @@ reader_wait() {
 reader_total() {
 	awk -v what="$2" '$1 == what && $3 == "frames" { print $2 }' "$APP_WORK/$1.log" | tail -1
 }
+# reader_total_bytes NAME read|written: bytes from the reader's totals.
+reader_total_bytes() {
+	awk -v what="$2" '$1 == what && $3 == "frames" && $5 == "bytes" { print $4 }' \
+		"$APP_WORK/$1.log" | tail -1
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Integration: `bsdtap-reader sink`, a DPDK secondary process, counts the
 # frames stock dpdk-testpmd (the primary) transmits in txonly mode, first
-# with zero-copy bursts, then with --copy (one read per frame). Every frame
+# with zero-copy bursts, then with --copy (batched copying reads). Every frame
 # the port queued for the reader (TX-packets) was either read by a reader or
 # purged when a reader closed (xstat devq_purged_frames), so the counts must
 # add up exactly.
@@ -47,6 +47,13 @@ if [[ ${copy:-0} -gt 0 ]]; then
 	app_pass "--copy sink read $copy frames"
 else
 	app_fail "--copy sink read no frames"
+fi
+# testpmd's txonly frames are 64 bytes: the copying sink counts what it copied.
+copy_bytes=$(reader_total_bytes copy read)
+if [[ ${copy:-0} -gt 0 && ${copy_bytes:-0} -eq $((copy * 64)) ]]; then
+	app_pass "--copy sink copied $copy_bytes bytes = 64 per frame"
+else
+	app_fail "--copy sink copied ${copy_bytes:-none} bytes for ${copy:-0} frames of 64"
 fi
 total=$((${zc:-0} + ${copy:-0}))
 if [[ $total -le $opackets ]]; then
