@@ -5,11 +5,17 @@
  * (the fastest way the kernel hands frames to a process: one poll() per
  * block of frames, no copy per read call), counting frames.
  *
- *   afpacket_reader IFNAME
+ *   afpacket_reader IFNAME [--write]
  *
  * Prints "ready" once the ring is mapped; on SIGUSR1 one line
  * "count FRAMES ns CLOCK_MONOTONIC_NS drops KERNEL_DROPS"; on SIGTERM or
  * SIGINT the same line and exits 0. Needs CAP_NET_RAW.
+ *
+ * --write: the reverse path's writer instead. Sends 64-byte broadcast frames
+ * out of IFNAME as fast as the kernel takes them: sendmmsg() of 32 frames a
+ * call, the qdisc bypassed (PACKET_QDISC_BYPASS), so each frame goes
+ * straight to the driver (for a tap: to the queue its fd reads). Counts the
+ * frames the kernel accepted; same "ready" and "count" lines.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -68,16 +74,81 @@ static void report(int fd, uint64_t count)
 	fflush(stdout);
 }
 
+#define WRITE_BATCH 32
+#define WRITE_LEN 64
+
+static int run_writer(unsigned ifindex)
+{
+	int fd = socket(AF_PACKET, SOCK_RAW, 0); /* no protocol: receives nothing */
+	if (fd < 0) {
+		fprintf(stderr, "afpacket_reader: socket: %s\n", strerror(errno));
+		return 1;
+	}
+	int v = 1;
+	setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &v, sizeof(v));
+	struct sockaddr_ll sll;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = (int)ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) != 0) {
+		fprintf(stderr, "afpacket_reader: bind: %s\n", strerror(errno));
+		return 1;
+	}
+	static uint8_t frame[WRITE_LEN];
+	memset(frame, 0xff, 6);				  /* broadcast */
+	memcpy(frame + 6, "\x02\x00\x00\x00\xbe\x02", 6); /* local source */
+	frame[12] = 0x08;				  /* IPv4 ethertype */
+	struct iovec iov[WRITE_BATCH];
+	struct mmsghdr msg[WRITE_BATCH];
+	memset(msg, 0, sizeof(msg));
+	for (int i = 0; i < WRITE_BATCH; i++) {
+		iov[i].iov_base = frame;
+		iov[i].iov_len = sizeof(frame);
+		msg[i].msg_hdr.msg_iov = &iov[i];
+		msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	uint64_t count = 0;
+	while (!stop_req) {
+		if (report_req) {
+			report_req = 0;
+			printf("count %" PRIu64 " ns %" PRIu64 " drops 0\n", count, now_ns());
+			fflush(stdout);
+		}
+		int n = sendmmsg(fd, msg, WRITE_BATCH, 0);
+		if (n > 0)
+			count += (uint64_t)n;
+		else if (n < 0 && errno != EINTR && errno != ENOBUFS && errno != EAGAIN) {
+			fprintf(stderr, "afpacket_reader: sendmmsg: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	printf("count %" PRIu64 " ns %" PRIu64 " drops 0\n", count, now_ns());
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s IFNAME\n", argv[0]);
+	int write_mode = argc == 3 && strcmp(argv[2], "--write") == 0;
+	if (argc != 2 && !write_mode) {
+		fprintf(stderr, "usage: %s IFNAME [--write]\n", argv[0]);
 		return 2;
 	}
 	unsigned ifindex = if_nametoindex(argv[1]);
 	if (ifindex == 0) {
 		fprintf(stderr, "afpacket_reader: %s: %s\n", argv[1], strerror(errno));
 		return 1;
+	}
+	if (write_mode) {
+		struct sigaction wa;
+		memset(&wa, 0, sizeof(wa));
+		wa.sa_handler = on_signal;
+		sigaction(SIGUSR1, &wa, NULL);
+		sigaction(SIGTERM, &wa, NULL);
+		sigaction(SIGINT, &wa, NULL);
+		return run_writer(ifindex);
 	}
 	int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
 	if (fd < 0) {

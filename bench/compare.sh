@@ -21,8 +21,9 @@
 #   --repeat N     run each throughput path N times, each with its own
 #                  processes, and report the best (default 3; 1 with --smoke)
 #   --only LIST    run only these paths (comma-separated): null sink sec_zc
-#                  sec_copy memif tap rnull rwrite rsend rtt_builtin
-#                  rtt_secondary idle_sec idle_builtin
+#                  sec_copy memif tap sock_seqpacket sock_dgram sock_stream
+#                  rnull rwrite rsend rtap rsock_seqpacket rsock_dgram
+#                  rsock_stream rtt_builtin rtt_secondary idle_sec idle_builtin
 #
 # Placement (two cores): testpmd's forwarding lcore on core 1, its main lcore
 # (idle at the prompt) on core 0, every reader on core 0: the reader thread
@@ -44,10 +45,17 @@
 #   net_bsdtap + secondary   copying sink (read() into a buffer), same
 #   net_memif (copy mode)    -> second testpmd rxonly (its RX-packets)
 #   net_tap -> kernel        -> AF_PACKET TPACKET_V3 reader (its own count)
+#   net_bsdtap reader=socket -> examples/socket_client -m rx, one run per
+#                            socket_type (seqpacket, dgram, stream); the pump
+#                            thread and the client share the reader core
+#                            (figure: frames the pump put into the client's
+#                            socket, xstat socket_tx_frames)
 # Reverse, reader -> testpmd rxonly (figure: testpmd's RX-packets per second):
 #   net_null rx (the generator limit of rx), a secondary writing with write()
 #   (bsdtap-reader replay of a 64-byte frame, or the stand-in --write) and
-#   the stand-in giving mbufs of its own mempool with send_burst (--send).
+#   the stand-in giving mbufs of its own mempool with send_burst (--send);
+#   net_tap <- kernel <- an AF_PACKET writer (sendmmsg, qdisc bypassed);
+#   net_bsdtap reader=socket <- examples/socket_client -m tx, per socket_type.
 # Latency: bench/rtt (its own primary) through the built-in echo reader and a
 # secondary echo reader, with back-to-back probes (the reader stays awake)
 # and with 1 ms gaps (the reader sleeps between probes).
@@ -148,7 +156,8 @@ so_build="$build/drivers/net/bsdtap/librte_net_bsdtap.so"
 zc_reader="$build/bench/zc_reader"
 afpacket_reader="$build/bench/afpacket_reader"
 rtt="$build/bench/rtt"
-for f in "$so_build" "$zc_reader" "$afpacket_reader" "$rtt"; do
+socket_client="$build/examples/socket_client"
+for f in "$so_build" "$zc_reader" "$afpacket_reader" "$rtt" "$socket_client"; do
 	[[ -x $f || -f $f ]] || die "$f is missing: run devtools/build.sh (benchmarks enabled)"
 done
 # EAL refuses -d for a file under a world-writable directory.
@@ -339,14 +348,15 @@ tp_stats() {
 		END { print rx + 0, tx + 0, txe + 0, rxp + 0, txp + 0, t }' <<<"$out"
 }
 
-# Two of the driver's xstats of session $1, port $2: "tx_reader_wakeups
-# rx_inq_full_drops ns" (0 for a port without them).
+# Three of the driver's xstats of session $1, port $2: "tx_reader_wakeups
+# rx_inq_full_drops socket_tx_frames ns" (0 for a port without them).
 tp_xstats() {
 	local t out
 	t=$(date +%s%N)
 	out=$(tp_cmd "$1" "show port xstats $2") || return 1
 	awk -v t="$t" '$1 == "tx_reader_wakeups:" { w = $2 } $1 == "rx_inq_full_drops:" { d = $2 }
-		END { print w + 0, d + 0, t }' <<<"$out"
+		$1 == "socket_tx_frames:" { s = $2 }
+		END { print w + 0, d + 0, s + 0, t }' <<<"$out"
 }
 
 tp_wait_link() { # <session> <port> <seconds>
@@ -530,8 +540,9 @@ window() {
 	w_rx_mpps=$(pps_to_mpps "$rxp")
 	w_tx_mpps=$(pps_to_mpps "$txp")
 	w_txerr_mpps=$(rate "$e0" "$e1" "$t0" "$t1")
-	read -r wk0 id0 xt0 <<<"$x0"
-	read -r wk1 id1 xt1 <<<"$x1"
+	read -r wk0 id0 st0 xt0 <<<"$x0"
+	read -r wk1 id1 st1 xt1 <<<"$x1"
+	w_sock_tx_mpps=$(rate "$st0" "$st1" "$xt0" "$xt1")
 	# Wakeups per second, from a rate in M/s.
 	w_wakeups=$(awk -v m="$(rate "$wk0" "$wk1" "$xt0" "$xt1")" 'BEGIN { printf "%.0f", m * 1e6 }')
 	w_inq_drops_mpps=$(rate "$id0" "$id1" "$xt0" "$xt1")
@@ -697,6 +708,42 @@ p_tap() {
 	note="AF_PACKET reader's own count (testpmd wrote $w_tx_mpps Mpps to the tap fd; ring drops so far ${d1:-0})"
 }
 
+# The socket endpoint (reader=socket) of type $1 with examples/socket_client
+# as the client on the reader core; $2: rx (testpmd txonly -> client) or tx
+# (client -> testpmd rxonly).
+socket_path() {
+	local type=$1 dir=$2 pfx sock
+	new_prefix "sock-$dir-$type"
+	sock="$work/sock-$dir-$type"
+	tp_start gen -l "$cores" --no-pci "${MEM[@]}" --file-prefix "$pfx" -d "$so_build" \
+		"--vdev=net_bsdtap0,reader=socket,path=$sock,socket_type=$type" -- "${tp_args[@]}" || return 1
+	if [[ $dir == rx ]]; then
+		tp_cmd gen "set fwd txonly" >/dev/null || return 1
+	else
+		tp_cmd gen "set fwd rxonly" >/dev/null || return 1
+	fi
+	local d
+	d=$(awk -v w="$warmup" -v s="$seconds" 'BEGIN { print w + s + 5 }')
+	start_reader "client-$type" "$socket_client" "$sock" -t "$type" -m "$dir" -d "$d"
+	# The link comes up when the client connects.
+	tp_wait_link gen 0 30 || return 1
+	window gen 0 || return 1
+	if [[ $dir == rx ]]; then
+		mpps=$w_sock_tx_mpps
+		note="xstat socket_tx_frames (frames put into the client's socket); port opackets $w_tx_mpps Mpps, devq-full drops $w_txerr_mpps Mpps"
+	else
+		mpps=$w_rx_mpps
+		note="port ipackets (inq-full drops $w_inq_drops_mpps Mpps)"
+	fi
+}
+
+p_sock_seqpacket() { socket_path seqpacket rx; }
+p_sock_dgram() { socket_path dgram rx; }
+p_sock_stream() { socket_path stream rx; }
+p_rsock_seqpacket() { socket_path seqpacket tx; }
+p_rsock_dgram() { socket_path dgram tx; }
+p_rsock_stream() { socket_path stream tx; }
+
 # ------------------------------------------------------------ reverse paths
 
 p_rev_null() {
@@ -769,6 +816,26 @@ secondary_writer_with() {
 
 p_rev_write() { secondary_writer write; }
 p_rev_send() { secondary_writer send; }
+
+# net_tap <- kernel <- AF_PACKET writer on the reader core, testpmd rxonly.
+p_rev_tap() {
+	local pfx ifname=btbench1
+	if ip link show "$ifname" >/dev/null 2>&1; then
+		fail "interface $ifname exists already (a previous run?)"
+		return 1
+	fi
+	[[ -c /dev/net/tun ]] || fail "skipped: no /dev/net/tun" || return 1
+	new_prefix rtap
+	tp_start gen -l "$cores" --no-pci "${MEM[@]}" --file-prefix "$pfx" \
+		"--vdev=net_tap0,iface=$ifname" -- "${tp_args[@]}" || return 1
+	ip link set "$ifname" up || fail "ip link set $ifname up failed" || return 1
+	tp_cmd gen "set fwd rxonly" >/dev/null || return 1
+	start_reader afpacket-writer "$afpacket_reader" "$ifname" --write
+	reader_wait_for '^ready' 10 || return 1
+	window gen 1 || return 1
+	mpps=$w_rx_mpps
+	note="port ipackets (the AF_PACKET writer handed the kernel $w_reader_mpps Mpps)"
+}
 
 # ------------------------------------------------------------ latency
 
@@ -960,6 +1027,10 @@ run_path memif p_memif "net_memif (copy) -> testpmd rxonly"
 fwd_keys+=(memif)
 run_path tap p_tap "net_tap -> kernel -> AF_PACKET"
 fwd_keys+=(tap)
+for t in seqpacket dgram stream; do
+	run_path "sock_$t" "p_sock_$t" "net_bsdtap reader=socket $t -> C client"
+	fwd_keys+=("sock_$t")
+done
 # Reverse.
 run_path rnull p_rev_null "net_null rx (generator limit)"
 rev_keys+=(rnull)
@@ -967,6 +1038,12 @@ run_path rwrite p_rev_write "net_bsdtap <- secondary write()"
 rev_keys+=(rwrite)
 run_path rsend p_rev_send "net_bsdtap <- secondary send_burst"
 rev_keys+=(rsend)
+run_path rtap p_rev_tap "net_tap <- kernel <- AF_PACKET writer"
+rev_keys+=(rtap)
+for t in seqpacket dgram stream; do
+	run_path "rsock_$t" "p_rsock_$t" "net_bsdtap reader=socket $t <- C client"
+	rev_keys+=("rsock_$t")
+done
 # Latency.
 rtt_run rtt_builtin "built-in echo (reader=echo)" builtin
 rtt_run rtt_secondary "secondary echo" secondary
@@ -1006,11 +1083,11 @@ for k in "${fwd_keys[@]}"; do
 	fi
 done
 echo
-printf '%-46s %8s %8s %8s  %s\n' "reader -> testpmd rxonly" Mpps "x null" "x tap" "range"
+printf '%-46s %8s %8s %8s  %s\n' "reader -> testpmd rxonly" Mpps "x null" "x rtap" "range"
 for k in "${rev_keys[@]}"; do
 	if [[ ${res_status[$k]} == ok ]]; then
 		printf '%-46s %8s %8s %8s  %s\n' "${res_label[$k]}" "${res_mpps[$k]}" "$(ratio "$k" rnull)" \
-			"$(ratio "$k" tap)" "${res_range[$k]}"
+			"$(ratio "$k" rtap)" "${res_range[$k]}"
 	else
 		printf '%-46s %8s  (%s: %s)\n' "${res_label[$k]}" "-" "${res_status[$k]}" "${res_note[$k]}"
 	fi
@@ -1064,8 +1141,17 @@ target() { # <description> <value or empty> <op> <bound>
 target "in-process zero-copy sink >= 0.9 x net_null" "$(ratio sink null)" ">=" 0.9
 target "secondary zero-copy sink >= 0.9 x net_null" "$(ratio sec_zc null)" ">=" 0.9
 target "copying sink >= 2 x net_memif" "$(ratio sec_copy memif)" ">=" 2
-for k in sink sec_zc sec_copy rwrite rsend; do
+for k in sink sec_zc sec_copy; do
 	target "${res_label[$k]} >= 20 x net_tap" "$(ratio "$k" tap)" ">=" 20
+done
+for k in rwrite rsend; do
+	target "${res_label[$k]} >= 20 x net_tap reverse" "$(ratio "$k" rtap)" ">=" 20
+done
+echo
+echo "targets (socket endpoint issue):"
+for t in seqpacket dgram stream; do
+	target "${res_label[sock_$t]} >= 5 x net_tap" "$(ratio "sock_$t" tap)" ">=" 5
+	target "${res_label[rsock_$t]} >= 5 x net_tap reverse" "$(ratio "rsock_$t" rtap)" ">=" 5
 done
 busy=""
 [[ -n ${rtt_res["rtt_builtin busy"]:-} ]] && busy=$(awk '{ print $1 }' <<<"${rtt_res["rtt_builtin busy"]}")
