@@ -6,6 +6,7 @@
  */
 
 #include <cerrno>
+#include <csignal>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -20,8 +21,10 @@
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
 #include <rte_alarm.h>
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 #include <rte_version.h>
 
 #include "bsdtap_internal.h"
@@ -787,6 +790,39 @@ void unit_put(unit *u) noexcept
 	}
 }
 
+/*
+ * Keep a single-consumer reader out of the devq (see reader_devq_take): the
+ * caller has raised q->purging; the membarrier pairs with the reader's
+ * compiler barrier between its rd_busy store and its purging load, so
+ * either the reader sees purging and stays out, or rd_busy is seen here
+ * and the reader's dequeue is waited for. A reader that died inside its
+ * dequeue is not waited for; one that stays inside for a second (stopped
+ * by a debugger, say) is, after a warning, left alone: no purge.
+ */
+static bool exclude_devq_reader(queue *q) noexcept
+{
+	if (!q->asym_fence)
+		return true; /* readers dequeue multi-consumer: nothing to wait for */
+	reader_sleep_fence(q);
+	const uint64_t hz = rte_get_timer_hz();
+	const uint64_t start = rte_get_timer_cycles();
+	while (q->rd_busy.load(std::memory_order_acquire) != 0) {
+		int32_t pid = q->opener_pid.load();
+		if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) {
+			q->rd_busy.store(0);
+			break;
+		}
+		if (rte_get_timer_cycles() - start > hz) {
+			BSDTAP_LOG(WARNING,
+				   "queue %u: the reader stays inside a dequeue; devq not purged",
+				   q->qid);
+			return false;
+		}
+		rte_pause();
+	}
+	return true;
+}
+
 void unit_purge_devq(queue *q) noexcept
 {
 	if (q->devq == nullptr)
@@ -794,11 +830,15 @@ void unit_purge_devq(queue *q) noexcept
 	struct rte_mbuf *m[64];
 	unsigned n;
 	uint64_t total = 0;
-	while ((n = rte_ring_mc_dequeue_burst(q->devq, reinterpret_cast<void **>(m), 64, nullptr)) >
-	       0) {
-		rte_pktmbuf_free_bulk(m, n);
-		total += n;
+	q->purging.fetch_add(1);
+	if (exclude_devq_reader(q)) {
+		while ((n = rte_ring_mc_dequeue_burst(q->devq, reinterpret_cast<void **>(m), 64,
+						      nullptr)) > 0) {
+			rte_pktmbuf_free_bulk(m, n);
+			total += n;
+		}
 	}
+	q->purging.fetch_sub(1);
 	struct rte_mbuf *held = q->held.exchange(nullptr);
 	if (held != nullptr) {
 		rte_pktmbuf_free(held);

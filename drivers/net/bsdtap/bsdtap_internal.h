@@ -83,6 +83,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	/* The TAP_RWAIT fence pairing is asymmetric (membarrier): the tx side
 	 * needs only a compiler barrier, the sleeping reader pays a syscall. */
 	bool asym_fence = false;
+	/* [ctl] non-zero while a control purge empties the devq: a reader that
+	 * dequeues single-consumer (no CAS) stays out meanwhile. */
+	std::atomic<uint32_t> purging{0};
 
 	/* [tx] if_start side. */
 	alignas(RTE_CACHE_LINE_SIZE) counter opackets, obytes,
@@ -96,10 +99,12 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	alignas(RTE_CACHE_LINE_SIZE) counter ipackets, ibytes;
 
 	/* [rd] the reader's side. */
-	alignas(RTE_CACHE_LINE_SIZE) counter ierrors; /* runts written (C25) */
-	counter rx_nombuf;			      /* C23: write found no mbuf */
-	counter imissed;			      /* inq full, frame dropped */
-	counter truncated;			      /* C17: frames cut by a short read */
+	/* Set while the reader is inside a single-consumer devq dequeue. */
+	alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint32_t> rd_busy{0};
+	counter ierrors;   /* runts written (C25) */
+	counter rx_nombuf; /* C23: write found no mbuf */
+	counter imissed;   /* inq full, frame dropped */
+	counter truncated; /* C17: frames cut by a short read */
 	/* reader=socket: the unit's pump is the one writer. Client events
 	 * (accepted, refused, bad input) count on queue 0. */
 	counter sock_tx_frames;	 /* frames sent to the socket client */

@@ -42,6 +42,9 @@ struct rte_pmd_bsdtap_reader {
 	bool fd_mode; /* rte_pmd_bsdtap_fd() was called: keep the fd level exact */
 	bool builtin; /* the port's own echo/sink reader */
 	bool own_efd; /* received over rte_mp: this handle closes it */
+	/* The bursts dequeue single-consumer, guarded against a control purge
+	 * by rd_busy/purging (this process can issue membarrier). */
+	bool sc_take;
 	/* write() allocates through a cache of its own: a reader is usually not
 	 * an EAL lcore, so it has no per-lcore mempool cache, and a bare
 	 * mempool get is a ring operation per frame. */
@@ -118,6 +121,35 @@ inline void after_take(rte_pmd_bsdtap_reader *r) noexcept
 {
 	if (r->fd_mode && devq_empty(r))
 		arm(r);
+}
+
+/*
+ * The bursts' devq dequeue. The reader is the devq's only consumer but for
+ * a control purge (port stop, start, close, a dead reader's release), so
+ * instead of paying a CAS per burst for that rare case it says it is inside
+ * (rd_busy) and looks whether a purge runs; the purger raises purging,
+ * issues membarrier (a full fence on this thread, wherever it runs) and
+ * waits for rd_busy to drop (exclude_devq_reader). Either this side sees
+ * purging and takes nothing, or the purger sees rd_busy and waits.
+ */
+__rte_always_inline unsigned devq_take(rte_pmd_bsdtap_reader *r, struct rte_mbuf **m,
+				       unsigned n) noexcept
+{
+	queue *q = r->q;
+	if (!r->sc_take)
+		return rte_ring_mc_dequeue_burst(q->devq, reinterpret_cast<void **>(m), n, nullptr);
+	/* An empty devq needs no guard: a look at the indices takes nothing. */
+	const struct rte_ring *d = q->devq;
+	if (__atomic_load_n(&d->prod.tail, __ATOMIC_ACQUIRE) ==
+	    __atomic_load_n(&d->cons.head, __ATOMIC_RELAXED))
+		return 0;
+	q->rd_busy.store(1, std::memory_order_relaxed);
+	std::atomic_signal_fence(std::memory_order_seq_cst); /* the purger's membarrier */
+	unsigned got = 0;
+	if (likely(q->purging.load(std::memory_order_relaxed) == 0))
+		got = rte_ring_sc_dequeue_burst(q->devq, reinterpret_cast<void **>(m), n, nullptr);
+	q->rd_busy.store(0, std::memory_order_release);
+	return got;
 }
 
 struct rte_mbuf *take_one(rte_pmd_bsdtap_reader *r) noexcept
@@ -312,6 +344,8 @@ rte_pmd_bsdtap_reader *reader_open(const char *name, uint16_t qid, int flags, bo
 	r->efd = q->efd;
 	r->nonblock = (flags & RTE_PMD_BSDTAP_O_NONBLOCK) != 0;
 	r->builtin = builtin;
+	r->sc_take = q->asym_fence && membarrier_register();
+	q->rd_busy.store(0); /* a reader that died inside a dequeue left it set */
 	/* Frames a tx queued while racing the previous close are stale, unless
 	 * vmnet, where the devq buffers output while nobody reads. */
 	if ((u->uflags.load() & UF_VMNET) == 0)
@@ -559,8 +593,7 @@ int rte_pmd_bsdtap_read_burst(struct rte_pmd_bsdtap_reader *r, const struct iove
 				m[0] = q->held.exchange(nullptr);
 				k = m[0] != nullptr;
 			}
-			k += rte_ring_mc_dequeue_burst(q->devq, reinterpret_cast<void **>(m + k),
-						       want - k, nullptr);
+			k += devq_take(r, m + k, want - k);
 			copy_batch_out(q, m, k, bufs + got, lens + got);
 			got = static_cast<uint16_t>(got + k);
 			if (k < want)
@@ -675,9 +708,7 @@ uint16_t rte_pmd_bsdtap_recv_burst(struct rte_pmd_bsdtap_reader *r, struct rte_m
 		if (m != nullptr)
 			pkts[got++] = m;
 	}
-	got = static_cast<uint16_t>(
-	    got + rte_ring_mc_dequeue_burst(q->devq, reinterpret_cast<void **>(pkts + got), n - got,
-					    nullptr));
+	got = static_cast<uint16_t>(got + devq_take(r, pkts + got, n - got));
 	if (unlikely(r->fd_mode))
 		after_take(r);
 	return got;
