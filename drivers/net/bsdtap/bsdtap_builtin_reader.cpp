@@ -139,14 +139,16 @@ void close_all(builtin *b) noexcept
 builtin *builtin_start(unit *u, reader_kind kind) noexcept
 {
 	auto *b = new (std::nothrow) builtin();
-	if (b == nullptr)
+	if (b == nullptr) {
+		rte_errno = ENOMEM;
 		return nullptr;
+	}
 	b->u = u;
 	b->kind = kind;
 	if (kind == reader_kind::socket) {
 		b->sock = socket_start(u);
 		if (b->sock == nullptr) {
-			delete b;
+			delete b; /* rte_errno: socket_start's */
 			return nullptr;
 		}
 		return b;
@@ -154,15 +156,19 @@ builtin *builtin_start(unit *u, reader_kind kind) noexcept
 	b->numa_node = u->q[0].devq != nullptr ? u->q[0].devq->memzone->socket_id : -1;
 	b->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (b->stop_fd < 0) {
+		int err = errno;
 		close_all(b);
+		rte_errno = err;
 		return nullptr;
 	}
 	for (uint16_t i = 0; i < u->nb_queues; i++) {
 		b->r[i] = reader_open(u->name, i, RTE_PMD_BSDTAP_O_NONBLOCK, true);
 		if (b->r[i] == nullptr) {
+			int err = rte_errno;
 			BSDTAP_LOG(ERR, "%s: built-in reader cannot open queue %u: %s", u->iface, i,
-				   rte_strerror(rte_errno));
+				   rte_strerror(err));
 			close_all(b);
+			rte_errno = err;
 			return nullptr;
 		}
 		b->nb = static_cast<uint16_t>(i + 1);
@@ -172,8 +178,10 @@ builtin *builtin_start(unit *u, reader_kind kind) noexcept
 	snprintf(name, sizeof(name), "btap-%.10s", u->iface);
 	int ret = rte_ctrl_thread_create(&b->thread, name, nullptr, builtin_thread, b);
 	if (ret != 0) {
-		BSDTAP_LOG(ERR, "%s: cannot create reader thread: %s", u->iface, rte_strerror(ret));
+		int err = ret < 0 ? -ret : ret;
+		BSDTAP_LOG(ERR, "%s: cannot create reader thread: %s", u->iface, rte_strerror(err));
 		close_all(b);
+		rte_errno = err;
 		return nullptr;
 	}
 	return b;

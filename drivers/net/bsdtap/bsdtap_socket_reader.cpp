@@ -973,8 +973,10 @@ void destroy(sock_pump *p) noexcept
 sock_pump *socket_start(unit *u) noexcept
 {
 	auto *p = new (std::nothrow) sock_pump();
-	if (p == nullptr)
+	if (p == nullptr) {
+		rte_errno = ENOMEM;
 		return nullptr;
+	}
 	p->u = u;
 	p->type = u->args.sock_type;
 	p->drop_when_full = u->args.txfull == txfull_mode::drop;
@@ -984,12 +986,16 @@ sock_pump *socket_start(unit *u) noexcept
 	    uint8_t[p->type == socket_kind::stream ? stream_rx_size : burst * mru];
 	p->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (p->lin == nullptr || p->in == nullptr || p->stop_fd < 0) {
-		BSDTAP_LOG(ERR, "%s: socket reader: out of memory or eventfd", u->iface);
+		int err = p->stop_fd < 0 ? errno : ENOMEM;
+		BSDTAP_LOG(ERR, "%s: socket reader: %s", u->iface, strerror(err));
 		destroy(p);
+		rte_errno = err;
 		return nullptr;
 	}
-	if (make_endpoint(p) != 0) {
+	int err = make_endpoint(p);
+	if (err != 0) {
 		destroy(p);
+		rte_errno = -err;
 		return nullptr;
 	}
 	char name[RTE_MAX_THREAD_NAME_LEN];
@@ -997,8 +1003,9 @@ sock_pump *socket_start(unit *u) noexcept
 	int ret = rte_ctrl_thread_create(&p->thread, name, nullptr, pump_thread, p);
 	if (ret != 0) {
 		BSDTAP_LOG(ERR, "%s: cannot create socket reader thread: %s", u->iface,
-			   rte_strerror(ret));
+			   rte_strerror(ret < 0 ? -ret : ret));
 		destroy(p);
+		rte_errno = ret < 0 ? -ret : ret;
 		return nullptr;
 	}
 	BSDTAP_LOG(INFO, "%s: %s socket endpoint at %s, mode %04o", u->iface,
