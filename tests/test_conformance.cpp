@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -978,6 +979,26 @@ TEST_F(Conformance, C32_SetGetOwnerAndProcessGroup)
 	EXPECT_EQ(got, -getpgrp());
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_TIOCGPGRP, &got), 0);
 	EXPECT_EQ(got, getpgrp());
+
+	/* fsetown(): an owner that does not exist is ESRCH and changes nothing.
+	 * A child that has exited and been reaped leaves a free pid. */
+	pid_t child = fork();
+	ASSERT_GE(child, 0);
+	if (child == 0)
+		_exit(0);
+	ASSERT_EQ(waitpid(child, nullptr, 0), child);
+	v = child;
+	EXPECT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIOSETOWN, &v), -ESRCH);
+	v = -child; /* no process group of that id either */
+	EXPECT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIOSETOWN, &v), -ESRCH);
+	v = child;
+	EXPECT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_TIOCSPGRP, &v), -ESRCH);
+	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIOGETOWN, &got), 0);
+	EXPECT_EQ(got, -getpgrp());
+	v = 0; /* no owner */
+	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIOSETOWN, &v), 0);
+	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIOGETOWN, &got), 0);
+	EXPECT_EQ(got, 0);
 }
 
 TEST_F(Conformance, C33_SigioToOwnerClearedOnClose)

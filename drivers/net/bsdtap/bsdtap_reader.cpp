@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -764,6 +765,19 @@ namespace bsdtap
 namespace
 {
 
+/* fsetown(): a pid (> 0) or a process group (< 0) that exists, or 0 for none. */
+int set_owner(queue *q, int owner) noexcept
+{
+	if (owner == INT_MIN)
+		return -EINVAL;
+	if (owner > 0 && kill(owner, 0) != 0 && errno == ESRCH)
+		return -ESRCH;
+	if (owner < 0 && killpg(-owner, 0) != 0 && errno == ESRCH)
+		return -ESRCH;
+	q->sigio_owner.store(owner);
+	return 0;
+}
+
 int if_flags(const unit *u) noexcept
 {
 	uint32_t f = u->uflags.load();
@@ -876,14 +890,14 @@ int rte_pmd_bsdtap_ioctl(struct rte_pmd_bsdtap_reader *r, unsigned long req, voi
 		return 0;
 	}
 	case RTE_PMD_BSDTAP_FIOSETOWN:
-		q->sigio_owner.store(*iarg);
-		return 0;
+		return set_owner(q, *iarg);
 	case RTE_PMD_BSDTAP_FIOGETOWN:
 		*iarg = q->sigio_owner.load();
 		return 0;
 	case RTE_PMD_BSDTAP_TIOCSPGRP:
-		q->sigio_owner.store(-*iarg);
-		return 0;
+		if (*iarg == INT_MIN)
+			return -EINVAL; /* no process group has it; and it has no negative */
+		return set_owner(q, -*iarg);
 	case RTE_PMD_BSDTAP_TIOCGPGRP:
 		*iarg = -q->sigio_owner.load();
 		return 0;
