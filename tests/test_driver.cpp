@@ -5,7 +5,9 @@
  * test_conformance.cpp.
  */
 
+#include <atomic>
 #include <dirent.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <fstream>
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <rte_alarm.h>
 #include <rte_bus_vdev.h>
 #include <rte_memzone.h>
 
@@ -255,6 +258,49 @@ TEST_F(Lifecycle, CloseWithoutStopAndStopTwice)
 	EXPECT_EQ(rte_eth_dev_stop(port), 0);
 	EXPECT_EQ(rte_eth_dev_stop(port), 0);
 	EXPECT_EQ(rte_eth_dev_close(port), 0);
+	EXPECT_EQ(rte_vdev_uninit(name.c_str()), 0);
+}
+
+static int count_event(uint16_t, rte_eth_event_type, void *arg, void *)
+{
+	static_cast<std::atomic<int> *>(arg)->fetch_add(1);
+	return 0;
+}
+
+static void hold_alarm_thread(void *)
+{
+	usleep(300000);
+}
+
+/* LSC events come from an alarm; a close right after a stop must not lose
+ * the link-down event the stop caused. */
+TEST_F(Lifecycle, StopThenCloseStillTellsLinkDown)
+{
+	std::string name = bt::unique_name();
+	int p = bt::create(name, "reader=sink");
+	ASSERT_GE(p, 0);
+	auto port = static_cast<uint16_t>(p);
+	std::atomic<int> events{0};
+	ASSERT_EQ(rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, count_event, &events),
+		  0);
+	ASSERT_EQ(bt::configure_start(port), 0);
+	ASSERT_TRUE(bt::eventually([&] { return events.load() == 1; })) << "no link-up event";
+	for (int i = 0; i < 2; i++) {
+		if (i == 1) {
+			/* Hold EAL's alarm thread so that the stop's LSC alarm is
+			 * still pending when close comes. */
+			ASSERT_EQ(rte_eal_alarm_set(1, hold_alarm_thread, nullptr), 0);
+			usleep(20000);
+		}
+		EXPECT_EQ(rte_eth_dev_stop(port), 0);
+		if (i == 1)
+			break;
+		ASSERT_TRUE(bt::eventually([&] { return events.load() == 2; }));
+		ASSERT_EQ(rte_eth_dev_start(port), 0);
+		ASSERT_TRUE(bt::eventually([&] { return events.load() == 3; }));
+	}
+	EXPECT_EQ(rte_eth_dev_close(port), 0);
+	EXPECT_EQ(events.load(), 4) << "the last stop's link-down event was lost";
 	EXPECT_EQ(rte_vdev_uninit(name.c_str()), 0);
 }
 

@@ -183,7 +183,11 @@ int eth_dev_close(struct rte_eth_dev *dev) noexcept
 		unit_purge_retq(&u->q[i]);
 		u->q[i].mp = nullptr;
 	}
-	rte_eal_alarm_cancel(lsc_alarm, reinterpret_cast<void *>(uintptr_t{dev->data->port_id}));
+	/* A link change not yet told (a stop just before this close, say) is
+	 * told now: the application sees the link go down before the port goes. */
+	void *arg = reinterpret_cast<void *>(uintptr_t{dev->data->port_id});
+	if (rte_eal_alarm_cancel(lsc_alarm, arg) > 0)
+		lsc_alarm(arg);
 	pi->u = nullptr;
 	unit_put(u);
 	return 0;
@@ -716,13 +720,15 @@ int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
 	reg.unlock();
 
 	if (args.reader != reader_kind::none) {
+		rte_errno = 0;
 		pi->reader = builtin_start(u, args.reader);
 		if (pi->reader == nullptr) {
-			BSDTAP_LOG(ERR, "%s: cannot start the %s reader", name,
-				   reader_kind_name(args.reader));
+			int err = rte_errno != 0 ? rte_errno : ENOMEM;
+			BSDTAP_LOG(ERR, "%s: cannot start the %s reader: %s", name,
+				   reader_kind_name(args.reader), rte_strerror(err));
 			eth_dev_close(dev);
 			rte_eth_dev_release_port(dev);
-			return -ENOMEM;
+			return -err;
 		}
 	}
 	rte_eth_dev_probing_finish(dev);
