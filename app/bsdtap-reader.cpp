@@ -1129,10 +1129,12 @@ const char *monitor(const options &o, port_stats *ps, bool secondary, const sigs
 		if (now - last_t < 1.0)
 			continue;
 		uint64_t f = handled(o);
-		uint64_t b =
-		    read_bytes(o, ps) + (o.mode == run_mode::echo ? 0 : g_tot.wr_bytes.get());
 		double dt = now - last_t;
+		uint64_t b = last_bytes;
 		if (!o.quiet) {
+			/* Only for the line: a quiet reader makes no ethdev call here. */
+			b = read_bytes(o, ps) +
+			    (o.mode == run_mode::echo ? 0 : g_tot.wr_bytes.get());
 			port_drops pd = ps->drops();
 			uint64_t drops =
 			    pd.devq_full + pd.inq_full + pd.nombuf + g_tot.local_drops.get();
