@@ -424,18 +424,26 @@ constexpr uint64_t idle_spin_us = 50;
 bool idle_wait(rte::bsdtap::reader &r)
 {
 	static thread_local uint64_t idle_since, seen;
+	static thread_local bool timed_out; /* the last sleep ended with nothing */
 	const uint64_t spin = rte_get_tsc_hz() / 1000000 * idle_spin_us;
 	const uint64_t progress =
 	    g_tot.rd_frames.get() + g_tot.wr_frames.get() + g_tot.local_drops.get();
 	uint64_t now = rte_get_tsc_cycles();
-	if (idle_since == 0 || progress != seen) {
+	if (progress != seen) {
+		timed_out = false;
 		idle_since = now;
 		seen = progress;
 	}
-	if (now - idle_since < spin)
+	if (idle_since == 0)
+		idle_since = now;
+	/* After a sleep that timed out there is nothing to poll for: sleep on
+	 * (the timeout is only there to look at the stop flag). */
+	if (!timed_out && now - idle_since < spin)
 		return true;
 	idle_since = 0;
-	return r.wait(100) != -EHOSTDOWN;
+	int w = r.wait(100);
+	timed_out = w == 0;
+	return w != -EHOSTDOWN;
 }
 
 uint16_t want(const options &o, uint64_t done)
