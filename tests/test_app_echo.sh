@@ -64,8 +64,8 @@ else
 fi
 # testpmd's txonly frames go from the port's MAC to the peer address; with
 # --swap-mac they come back from the peer address to the port's MAC.
-swapped=$(grep -ciE "src=[0-9A-F:]+ - dst=$mac" "$TP_LOG" || true)
-unswapped=$(grep -ciE "src=$mac - dst=" "$TP_LOG" || true)
+swapped=$(grep -aciE "src=[0-9A-F:]+ - dst=$mac" "$TP_LOG" || true)
+unswapped=$(grep -aciE "src=$mac - dst=" "$TP_LOG" || true)
 echo "received frames addressed to $mac: $swapped; from $mac: $unswapped"
 if [[ $swapped -ge 128 && $unswapped -eq 0 ]]; then
 	app_pass "--swap-mac swapped the addresses"

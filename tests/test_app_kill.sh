@@ -42,20 +42,20 @@ for round in 1 2; do
 		tp_cmd "stop" >/dev/null
 		sleep 0.3
 	fi
-	died_before=$(grep -c 'died without closing' "$TP_LOG" || true)
+	died_before=$(grep -ac 'died without closing' "$TP_LOG" || true)
 	kill -9 "$READER_PID"
 	reader_reap 2>/dev/null || true
 	t0=$(date +%s%N)
 	released=0
 	for _ in $(seq 50); do
-		if [[ $(grep -c 'died without closing' "$TP_LOG" || true) -gt $died_before ]]; then
+		if [[ $(grep -ac 'died without closing' "$TP_LOG" || true) -gt $died_before ]]; then
 			released=1
 			break
 		fi
 		sleep 0.1
 	done
 	ms=$((($(date +%s%N) - t0) / 1000000))
-	grep 'died without closing' "$TP_LOG" | tail -1 | sed 's/^/    /'
+	grep -a 'died without closing' "$TP_LOG" | tail -1 | sed 's/^/    /'
 	if [[ $released -eq 1 ]]; then
 		app_pass "the primary released the dead reader within ${ms} ms of the kill"
 	else

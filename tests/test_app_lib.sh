@@ -111,8 +111,16 @@ app_cleanup() {
 }
 
 # Number of testpmd prompts printed so far: one per command completed.
+# testpmd writes its prompt a character per write(), so a forwarding
+# lcore's verbose lines (each one whole write) can land inside it: those are
+# taken out before counting.
 tp_prompts() {
-	grep -o 'testpmd> ' "$TP_LOG" 2>/dev/null | wc -l
+	[[ -f $TP_LOG ]] || {
+		echo 0
+		return
+	}
+	perl -0777 -ne 's/port \d+\/queue \d+: (?:received|sent) \d+ packets\n//g;
+		s/  (?:src=|ol_flags:)[^\n]*\n//g; my $n = () = /testpmd> /g; print "$n\n"' "$TP_LOG"
 }
 
 # tp_start: the primary, interactive, one port net_bsdtap0, forwarding on
@@ -169,12 +177,12 @@ tp_cmd() {
 
 # tp_stat "<output of show port stats>" NAME: the number after "NAME:".
 tp_stat() {
-	grep -oE "$2: *[0-9]+" <<<"$1" | head -1 | grep -oE '[0-9]+$' || echo 0
+	grep -aoE "$2: *[0-9]+" <<<"$1" | head -1 | grep -oE '[0-9]+$' || echo 0
 }
 
 # tp_xstat "<output of show port xstats>" NAME
 tp_xstat() {
-	grep -E "^ *$2: *[0-9]+" <<<"$1" | head -1 | grep -oE '[0-9]+$' || echo 0
+	grep -aE "^ *$2: *[0-9]+" <<<"$1" | head -1 | grep -oE '[0-9]+$' || echo 0
 }
 
 # reader_start NAME [reader args...]: bsdtap-reader in the background as a
