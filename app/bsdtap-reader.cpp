@@ -468,8 +468,10 @@ end_t run_sink(worker_ctx &c)
 		std::vector<char> buf(size_t{o.burst} * stride);
 		std::vector<iovec> iov(o.burst);
 		std::vector<size_t> lens(o.burst);
-		for (unsigned i = 0; i < o.burst; i++)
-			iov[i] = {buf.data() + size_t{i} * stride, RTE_PMD_BSDTAP_MRU};
+		for (unsigned i = 0; i < o.burst; i++) {
+			iov[i].iov_base = buf.data() + size_t{i} * stride;
+			iov[i].iov_len = RTE_PMD_BSDTAP_MRU;
+		}
 		while (!g_stop.load(std::memory_order_relaxed) && !count_reached(o)) {
 			int n =
 			    r.read_burst(iov.data(), lens.data(), want(o, g_tot.rd_frames.get()));

@@ -634,7 +634,12 @@ int probe_secondary(struct rte_vdev_device *vdev, const char *name) noexcept
 	dev->device = &vdev->device;
 	dev->rx_pkt_burst = eth_bsdtap_rx;
 	unit *u = unit_of(dev);
-	if (u != nullptr) {
+	if (u == nullptr) {
+		BSDTAP_LOG(ERR, "%s: the primary process has closed this port", name);
+		rte_eth_dev_release_port(dev);
+		return -ENODEV;
+	}
+	{
 		/* Readers in this process find the primary's unit by name. */
 		auto reg = registry_lock();
 		if (!registry_has_locked(u))
