@@ -280,7 +280,12 @@ TEST_F(Lifecycle, StopThenCloseStillTellsLinkDown)
 	int p = bt::create(name, "reader=sink");
 	ASSERT_GE(p, 0);
 	auto port = static_cast<uint16_t>(p);
-	std::atomic<int> events{0};
+	/* The event under test comes inside close, so the callback stays
+	 * registered through it, and ethdev keeps a port id's callbacks after
+	 * the port is released: the counter must outlive the test (a later port
+	 * with this id may still bump it). */
+	static std::atomic<int> events;
+	events = 0;
 	ASSERT_EQ(rte_eth_dev_callback_register(port, RTE_ETH_EVENT_INTR_LSC, count_event, &events),
 		  0);
 	ASSERT_EQ(bt::configure_start(port), 0);
