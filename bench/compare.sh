@@ -687,17 +687,23 @@ p_memif() {
 	note="second testpmd's RX-packets (generator sent $(pps_to_mpps "$gtx") Mpps)"
 }
 
-p_tap() {
-	local pfx ifname=btbench0
+# testpmd with net_tap on interface $1 (brought up), EAL prefix named $2.
+tap_primary() {
+	local ifname=$1
 	if ip link show "$ifname" >/dev/null 2>&1; then
 		fail "interface $ifname exists already (a previous run?)"
 		return 1
 	fi
 	[[ -c /dev/net/tun ]] || fail "skipped: no /dev/net/tun" || return 1
-	new_prefix tap
+	new_prefix "$2"
 	tp_start gen -l "$cores" --no-pci "${MEM[@]}" --file-prefix "$pfx" \
 		"--vdev=net_tap0,iface=$ifname" -- "${tp_args[@]}" || return 1
-	ip link set "$ifname" up || fail "ip link set $ifname up failed" || return 1
+	ip link set "$ifname" up || fail "ip link set $ifname up failed"
+}
+
+p_tap() {
+	local pfx ifname=btbench0
+	tap_primary "$ifname" tap || return 1
 	tp_cmd gen "set fwd txonly" >/dev/null || return 1
 	start_reader afpacket "$afpacket_reader" "$ifname"
 	reader_wait_for '^ready' 10 || return 1
@@ -820,15 +826,7 @@ p_rev_send() { secondary_writer send; }
 # net_tap <- kernel <- AF_PACKET writer on the reader core, testpmd rxonly.
 p_rev_tap() {
 	local pfx ifname=btbench1
-	if ip link show "$ifname" >/dev/null 2>&1; then
-		fail "interface $ifname exists already (a previous run?)"
-		return 1
-	fi
-	[[ -c /dev/net/tun ]] || fail "skipped: no /dev/net/tun" || return 1
-	new_prefix rtap
-	tp_start gen -l "$cores" --no-pci "${MEM[@]}" --file-prefix "$pfx" \
-		"--vdev=net_tap0,iface=$ifname" -- "${tp_args[@]}" || return 1
-	ip link set "$ifname" up || fail "ip link set $ifname up failed" || return 1
+	tap_primary "$ifname" rtap || return 1
 	tp_cmd gen "set fwd rxonly" >/dev/null || return 1
 	start_reader afpacket-writer "$afpacket_reader" "$ifname" --write
 	reader_wait_for '^ready' 10 || return 1
