@@ -130,6 +130,24 @@ int child_main(const std::string &scenario, const std::string &unit)
 		rte_pmd_bsdtap_reader *x = rte_pmd_bsdtap_open("tap_nonexistent", 0, 0);
 		return (x == nullptr && rte_errno == ENXIO) ? 0 : child_fail("open", EINVAL);
 	}
+	if (scenario == "txwake") {
+		/* This process transmits; the parent's reader sleeps meanwhile and
+		 * must be woken by this process's tx burst. */
+		uint16_t port;
+		rte_mempool *mp = rte_mempool_lookup("mp_pool");
+		if (rte_eth_dev_get_port_by_name(unit.c_str(), &port) != 0 || mp == nullptr)
+			return child_fail("port or pool", ENODEV);
+		printf("READY\n");
+		fflush(stdout);
+		std::this_thread::sleep_for(milliseconds(300)); /* the reader is asleep by now */
+		rte_mbuf *m = rte_pktmbuf_alloc(mp);
+		if (m == nullptr)
+			return child_fail("alloc", ENOBUFS);
+		memset(rte_pktmbuf_append(m, 80), 0x4b, 80);
+		if (rte_eth_tx_burst(port, 0, &m, 1) != 1)
+			return child_fail("tx", EIO);
+		return 0;
+	}
 	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(unit.c_str(), 0, 0);
 	if (scenario == "busy") /* the parent holds queue 0 */
 		return (r == nullptr && rte_errno == EBUSY) ? 0
@@ -383,6 +401,26 @@ TEST_F(MultiProcess, SecondaryErrnosMatchThePrimary)
 	ASSERT_TRUE(b.start("busy", name_));
 	EXPECT_EQ(b.wait_exit(), 0) << "C07: EBUSY across processes";
 	rte_pmd_bsdtap_close(&mine);
+}
+
+/* A secondary transmitting on the port wakes a reader that sleeps: it
+ * writes the queue's eventfd through its own copy, passed over rte_mp. */
+TEST_F(MultiProcess, SecondaryTxWakesSleepingReader)
+{
+	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name_.c_str(), 0, 0);
+	ASSERT_NE(r, nullptr);
+	Child c;
+	ASSERT_TRUE(c.start("txwake", name_));
+	ASSERT_TRUE(c.expect("READY"));
+	auto t0 = steady_clock::now();
+	EXPECT_EQ(rte_pmd_bsdtap_wait(r, 5000), 1);
+	auto waited = duration_cast<milliseconds>(steady_clock::now() - t0).count();
+	/* The child sends after 300 ms; a missed wakeup would sleep the 5 s out. */
+	EXPECT_LT(waited, 2500) << "woken by the timeout, not by the secondary's tx";
+	char buf[128];
+	EXPECT_EQ(rte_pmd_bsdtap_read(r, buf, sizeof(buf)), 80);
+	EXPECT_EQ(c.wait_exit(), 0);
+	rte_pmd_bsdtap_close(&r);
 }
 
 TEST_F(MultiProcess, SecondaryPollFdIsLevelExact)

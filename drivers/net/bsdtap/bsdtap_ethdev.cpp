@@ -646,6 +646,19 @@ int probe_secondary(struct rte_vdev_device *vdev, const char *name) noexcept
 			registry_add_locked(u);
 	}
 	mp_align_mempool_ops();
+	/* Its tx bursts wake sleeping readers through its own copies of the
+	 * queues' eventfds. */
+	for (uint16_t i = 0; i < u->nb_queues; i++) {
+		int fd = mp_get_efd(u, i);
+		if (fd < 0 || !secondary_efd_add(&u->q[i], fd)) {
+			if (fd >= 0)
+				close(fd);
+			BSDTAP_LOG(WARNING,
+				   "%s: queue %u: no wakeup fd in this process (%s): readers "
+				   "sleeping on frames it sends wake on their timeout",
+				   name, i, fd < 0 ? rte_strerror(-fd) : "table full");
+		}
+	}
 	/* A secondary's tx keeps the full fence: its process may not be
 	 * registered for the readers' membarrier. */
 	membarrier_register();
@@ -752,8 +765,10 @@ int bsdtap_remove(struct rte_vdev_device *vdev) noexcept
 	if (dev == nullptr)
 		return 0; /* already closed */
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
-		if (unit_of(dev) != nullptr)
+		if (unit_of(dev) != nullptr) {
+			secondary_efds_drop(unit_of(dev));
 			registry_remove(unit_of(dev));
+		}
 		return rte_eth_dev_release_port(dev);
 	}
 	unit *u = unit_of(dev);

@@ -198,6 +198,10 @@ uint16_t eth_bsdtap_rx(void *q, struct rte_mbuf **bufs, uint16_t nb) noexcept;
 /* The tx burst variant for the unit's devargs and fence mode, chosen once. */
 /* asym_ok: this process registered for membarrier and may skip the tx fence. */
 eth_tx_burst_t eth_bsdtap_tx_for(const unit *u, bool asym_ok) noexcept;
+/* Secondary: keep this process's copy of q's wakeup eventfd for its tx
+ * bursts (false: no room); drop and close a unit's copies. */
+bool secondary_efd_add(const queue *q, int fd) noexcept;
+void secondary_efds_drop(const unit *u) noexcept;
 /* Register this process for asymmetric fences; false where unsupported. */
 bool membarrier_register() noexcept;
 /* The reader's half of the TAP_RWAIT fence pairing, before its last look. */

@@ -47,6 +47,29 @@ inline uint64_t burst_bytes(struct rte_mbuf *const *bufs, uint16_t nb) noexcept
 }
 
 /*
+ * A secondary process's copies of the queues' wakeup eventfds, so that its
+ * tx bursts wake sleeping readers too (the numbers in the queues are the
+ * primary's). Filled at probe, before the port is used; looked up only when
+ * a reader sleeps, never on the plain burst path.
+ */
+constexpr unsigned max_local_efds = 256;
+struct local_efd {
+	std::atomic<const queue *> q{nullptr};
+	std::atomic<int> fd{-1};
+};
+local_efd local_efds[max_local_efds];
+
+int wakeup_fd(const queue *q) noexcept
+{
+	if (likely(primary_process))
+		return q->efd;
+	for (const local_efd &e : local_efds)
+		if (e.q.load(std::memory_order_acquire) == q)
+			return e.fd.load(std::memory_order_relaxed);
+	return -1;
+}
+
+/*
  * The wakeup half of TAP_RWAIT. The reader sets RWAIT, issues a full fence
  * and looks at the devq before it sleeps; the tx enqueues, issues a full
  * fence and looks at RWAIT. Whichever comes second sees the other's store,
@@ -62,15 +85,16 @@ template <bool asym> inline void notify_reader(queue *q) noexcept
 	uint32_t f = q->flags.load(std::memory_order_relaxed);
 	if (likely((f & (QF_RWAIT | QF_ASYNC)) == 0))
 		return;
-	/* The eventfd number is the primary's: a secondary must not write it
-	 * (it names another file there). Wakeups for a secondary's tx need the
-	 * fd passed over rte_mp (planned); until then its readers poll. */
-	if ((f & QF_RWAIT) != 0 && primary_process &&
-	    (q->flags.fetch_and(~QF_RWAIT, std::memory_order_relaxed) & QF_RWAIT) != 0) {
-		uint64_t one = 1;
-		ssize_t r = write(q->efd, &one, sizeof(one));
-		RTE_SET_USED(r);
-		q->wakeups.add(1);
+	if ((f & QF_RWAIT) != 0) {
+		/* In a secondary, this process's copy of the eventfd. */
+		int fd = wakeup_fd(q);
+		if (fd >= 0 &&
+		    (q->flags.fetch_and(~QF_RWAIT, std::memory_order_relaxed) & QF_RWAIT) != 0) {
+			uint64_t one = 1;
+			ssize_t r = write(fd, &one, sizeof(one));
+			RTE_SET_USED(r);
+			q->wakeups.add(1);
+		}
 	}
 	/* The original signals its owner on every start that queued data. */
 	if ((f & QF_ASYNC) != 0) {
@@ -137,6 +161,30 @@ template <bool backpressure, bool asym>
 uint16_t eth_bsdtap_tx(void *q, struct rte_mbuf **bufs, uint16_t nb) noexcept
 {
 	return tx_burst<backpressure, asym>(q, bufs, nb);
+}
+
+bool secondary_efd_add(const queue *q, int fd) noexcept
+{
+	for (local_efd &e : local_efds) {
+		const queue *none = nullptr;
+		if (e.q.load() == nullptr) {
+			e.fd.store(fd, std::memory_order_relaxed);
+			if (e.q.compare_exchange_strong(none, q, std::memory_order_release))
+				return true;
+		}
+	}
+	return false;
+}
+
+void secondary_efds_drop(const unit *u) noexcept
+{
+	for (local_efd &e : local_efds) {
+		const queue *q = e.q.load();
+		if (q != nullptr && q >= &u->q[0] && q < &u->q[BSDTAP_MAX_QUEUES]) {
+			e.q.store(nullptr);
+			close(e.fd.exchange(-1));
+		}
+	}
 }
 
 eth_tx_burst_t eth_bsdtap_tx_for(const unit *u, bool asym_ok) noexcept
