@@ -195,9 +195,7 @@ void builtin_stop(builtin *b) noexcept
 		return;
 	}
 	b->stop.store(true);
-	uint64_t one = 1;
-	ssize_t n = write(b->stop_fd, &one, sizeof(one));
-	RTE_SET_USED(n);
+	efd_post(b->stop_fd);
 	pthread_join(b->thread, nullptr);
 	close_all(b);
 }

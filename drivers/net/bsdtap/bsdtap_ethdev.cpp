@@ -914,9 +914,7 @@ void unit_link_changed(unit *u) noexcept
 void queue_wake(queue *q) noexcept
 {
 	if (q->efd >= 0) {
-		uint64_t one = 1;
-		ssize_t r = write(q->efd, &one, sizeof(one));
-		RTE_SET_USED(r); /* EAGAIN: the counter is already non-zero */
+		efd_post(q->efd);
 	}
 }
 

@@ -22,6 +22,7 @@
 #include <cstring>
 
 #include <net/if.h>
+#include <unistd.h>
 #include <rte_common.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
@@ -161,6 +162,14 @@ struct unit {
 
 	queue q[BSDTAP_MAX_QUEUES];
 };
+
+/* Add one to an eventfd (a wakeup). EAGAIN means one is already pending. */
+inline void efd_post(int fd) noexcept
+{
+	uint64_t one = 1;
+	ssize_t n = write(fd, &one, sizeof(one));
+	RTE_SET_USED(n);
+}
 
 /* Set at probe: the eventfds in the units are this process's. */
 extern bool primary_process;

@@ -84,13 +84,6 @@ void drain_efd(int efd) noexcept
 	RTE_SET_USED(n); /* EAGAIN: nothing pending */
 }
 
-void post_efd(int efd) noexcept
-{
-	uint64_t one = 1;
-	ssize_t n = write(efd, &one, sizeof(one));
-	RTE_SET_USED(n);
-}
-
 /*
  * Make the eventfd readable exactly when the devq holds a frame, and leave
  * RWAIT set when it is empty so that the next tx burst writes the wakeup.
@@ -113,7 +106,7 @@ bool arm(rte_pmd_bsdtap_reader *r) noexcept
 	/* A frame (or the unit's end) arrived while we armed: keep the fd
 	 * readable. If the tx already took RWAIT it writes the token itself. */
 	if ((q->flags.fetch_and(~QF_RWAIT) & QF_RWAIT) != 0)
-		post_efd(r->efd);
+		efd_post(r->efd);
 	return true;
 }
 
@@ -153,14 +146,22 @@ __rte_always_inline unsigned devq_take(rte_pmd_bsdtap_reader *r, struct rte_mbuf
 	return got;
 }
 
+/* Up to n frames for the reader: first the one FIONREAD's peek holds. */
+__rte_always_inline unsigned take(rte_pmd_bsdtap_reader *r, struct rte_mbuf **m,
+				  unsigned n) noexcept
+{
+	unsigned k = 0;
+	if (unlikely(r->q->held.load(std::memory_order_relaxed) != nullptr)) {
+		m[0] = r->q->held.exchange(nullptr);
+		k = m[0] != nullptr;
+	}
+	return k + devq_take(r, m + k, n - k);
+}
+
 struct rte_mbuf *take_one(rte_pmd_bsdtap_reader *r) noexcept
 {
 	struct rte_mbuf *m = nullptr;
-	if (r->q->held.load(std::memory_order_relaxed) != nullptr)
-		m = r->q->held.exchange(nullptr);
-	if (m == nullptr && rte_ring_mc_dequeue(r->q->devq, reinterpret_cast<void **>(&m)) != 0)
-		m = nullptr;
-	return m;
+	return take(r, &m, 1) == 1 ? m : nullptr;
 }
 
 int64_t now_ms() noexcept
@@ -589,12 +590,7 @@ int rte_pmd_bsdtap_read_burst(struct rte_pmd_bsdtap_reader *r, const struct iove
 		while (got < n) {
 			struct rte_mbuf *m[copy_batch];
 			unsigned want = std::min<unsigned>(copy_batch, n - got);
-			unsigned k = 0;
-			if (unlikely(q->held.load(std::memory_order_relaxed) != nullptr)) {
-				m[0] = q->held.exchange(nullptr);
-				k = m[0] != nullptr;
-			}
-			k += devq_take(r, m + k, want - k);
+			unsigned k = take(r, m, want);
 			copy_batch_out(q, m, k, bufs + got, lens + got);
 			got = static_cast<uint16_t>(got + k);
 			if (k < want)
@@ -702,14 +698,7 @@ uint16_t rte_pmd_bsdtap_recv_burst(struct rte_pmd_bsdtap_reader *r, struct rte_m
 {
 	if (unlikely(r == nullptr || pkts == nullptr || n == 0))
 		return 0;
-	queue *q = r->q;
-	uint16_t got = 0;
-	if (unlikely(q->held.load(std::memory_order_relaxed) != nullptr)) {
-		struct rte_mbuf *m = q->held.exchange(nullptr);
-		if (m != nullptr)
-			pkts[got++] = m;
-	}
-	got = static_cast<uint16_t>(got + devq_take(r, pkts + got, n - got));
+	uint16_t got = static_cast<uint16_t>(take(r, pkts, n));
 	if (unlikely(r->fd_mode))
 		after_take(r);
 	return got;

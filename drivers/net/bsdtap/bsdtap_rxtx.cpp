@@ -90,9 +90,7 @@ template <bool asym> inline void notify_reader(queue *q) noexcept
 		int fd = wakeup_fd(q);
 		if (fd >= 0 &&
 		    (q->flags.fetch_and(~QF_RWAIT, std::memory_order_relaxed) & QF_RWAIT) != 0) {
-			uint64_t one = 1;
-			ssize_t r = write(fd, &one, sizeof(one));
-			RTE_SET_USED(r);
+			efd_post(fd);
 			q->wakeups.add(1);
 		}
 	}

@@ -422,6 +422,18 @@ bool dgram_send_queue_full(const sock_pump *p) noexcept
 	return ioctl(p->lfd, SIOCOUTQ, &outq) == 0 && outq > p->sndbuf / 2;
 }
 
+/* After a failed send: true to retry (EINTR); else the socket is full, or
+ * the client is gone (p->lost), and the pump waits for it to drain. */
+bool send_failed(sock_pump *p) noexcept
+{
+	if (errno == EINTR)
+		return true;
+	if (!is_would_block(errno))
+		p->lost = true;
+	p->full = true;
+	return false;
+}
+
 /* Sends what is pending. Returns the frames completed; sets p->lost when
  * the client is gone. Frames the socket cannot take stay pending. */
 unsigned send_pending(sock_pump *p) noexcept
@@ -443,11 +455,8 @@ unsigned send_pending(sock_pump *p) noexcept
 			mh.msg_iovlen = k;
 			ssize_t w = sendmsg(p->cfd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (w < 0) {
-				if (errno == EINTR)
+				if (send_failed(p))
 					continue;
-				if (!is_would_block(errno))
-					p->lost = true;
-				p->full = true;
 				break;
 			}
 			size_t left = static_cast<size_t>(w);
@@ -486,11 +495,8 @@ unsigned send_pending(sock_pump *p) noexcept
 			}
 			int n = sendmmsg(p->cfd, p->out_msg, nmsg, MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n < 0) {
-				if (errno == EINTR)
+				if (send_failed(p))
 					continue;
-				if (!is_would_block(errno))
-					p->lost = true;
-				p->full = true;
 				break;
 			}
 			for (int i = 0; i < n; i++)
@@ -1016,9 +1022,7 @@ sock_pump *socket_start(unit *u) noexcept
 void socket_stop(sock_pump *p) noexcept
 {
 	p->stop.store(true);
-	uint64_t one = 1;
-	ssize_t n = write(p->stop_fd, &one, sizeof(one));
-	RTE_SET_USED(n);
+	efd_post(p->stop_fd);
 	pthread_join(p->thread, nullptr);
 	destroy(p);
 }
