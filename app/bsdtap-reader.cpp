@@ -1002,7 +1002,7 @@ struct worker_result {
 };
 
 void worker(const options *o, const cpu_set_t *cpus, std::promise<open_result> *opened,
-	    worker_result *res)
+	    port_stats *ps, worker_result *res)
 {
 	restore_affinity(*cpus);
 	rte::bsdtap::reader r(o->unit.c_str(), o->queue, 0);
@@ -1013,6 +1013,9 @@ void worker(const options *o, const cpu_set_t *cpus, std::promise<open_result> *
 		return;
 	}
 	orr.port = r.port_id();
+	/* The counters' starting point: right after the open emptied the devq,
+	 * before the first frame is taken. */
+	ps->attach(orr.port, o->queue);
 	fprintf(msg, "%s: %s queue %u open (port %d, pid %d)\n", o->mode_name.c_str(),
 		o->unit.c_str(), o->queue, orr.port, getpid());
 	fflush(msg);
@@ -1298,7 +1301,8 @@ int main(int argc, char **argv)
 	std::promise<open_result> opened;
 	std::future<open_result> opened_f = opened.get_future();
 	worker_result res;
-	std::thread th(worker, &o, &worker_cpus, &opened, &res);
+	port_stats ps;
+	std::thread th(worker, &o, &worker_cpus, &opened, &ps, &res);
 	open_result orr = opened_f.get();
 	if (orr.err != 0) {
 		th.join();
@@ -1307,8 +1311,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	port_stats ps;
-	ps.attach(orr.port, o.queue);
 	const double t0 = now_s();
 	bool primary_died = false;
 	const char *why = monitor(o, &ps, secondary, sigs, t0, &primary_died);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integration: what bsdtap-reader says when it cannot run, and that it stops
 # cleanly on SIGTERM.
-#  - --help prints the usage and exits 0; a bad mode exits 2;
+#  - --help prints the usage and exits 0; a bad mode, or an option of
+#    another mode, exits 2;
 #  - no primary with the given --file-prefix: "no DPDK primary process ...";
 #  - with stock dpdk-testpmd as the primary: "no such unit tap7",
 #    "tap0 has no queue 1", and "tap0 queue 0 is open by another reader";
@@ -32,6 +33,8 @@ expect() {
 expect 0 "Usage: bsdtap-reader" -- --help
 expect 2 "unknown mode" -- sniff --unit tap0
 expect 2 "dump needs --out FILE" -- dump --unit tap0
+expect 2 "--exact-bytes is an option of the zero-copy sink" -- echo --unit tap0 --exact-bytes
+expect 2 "--exact-bytes is an option of the zero-copy sink" -- sink --copy --exact-bytes
 expect 1 "no DPDK primary process with file prefix $APP_PREFIX-none is running" \
 	--file-prefix "$APP_PREFIX-none" -- sink --unit tap0 --duration 1
 
