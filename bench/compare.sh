@@ -593,25 +593,26 @@ thread_cpu() {
 	echo "?"
 }
 
-# Secondary-process sink: $1 is "zc" or "copy". Tries bsdtap-reader, then
-# the stand-in if bsdtap-reader is not built or fails.
-secondary_sink() {
-	local mode=$1 try who
+# A secondary-process path: runs "$1 $2 real" with bsdtap-reader, then
+# "$1 $2 stand-in" if bsdtap-reader is not built, has no such mode ($3 is 0)
+# or fails.
+with_secondary_reader() {
+	local fn=$1 mode=$2 real_ok=${3:-1} try
 	for try in real stand-in; do
-		[[ $try == real && -z $real_reader ]] && continue
+		[[ $try == real && ($real_ok -eq 0 || -z $real_reader) ]] && continue
 		err=""
-		if secondary_sink_with "$mode" "$try"; then
-			return 0
-		fi
-		who=$err
+		"$fn" "$mode" "$try" && return 0
 		[[ $err == skipped:* ]] && return 1
 		if [[ $try == real ]]; then
-			log "bsdtap-reader failed ($who); trying the stand-in"
+			log "bsdtap-reader failed ($err); trying the stand-in"
 			path_cleanup
 		fi
 	done
 	return 1
 }
+
+# Secondary-process sink: $1 is "zc" or "copy".
+secondary_sink() { with_secondary_reader secondary_sink_with "$1"; }
 
 secondary_sink_with() {
 	local mode=$1 try=$2 pfx so cmd
@@ -774,19 +775,11 @@ write_pcap() {
 }
 
 # Secondary writer, testpmd rxonly: $1 "write" (copying) or "send" (zero copy).
+# (bsdtap-reader has a copying writer, replay, but no zero-copy one.)
 secondary_writer() {
-	local mode=$1 try
-	for try in real stand-in; do
-		[[ $try == real && ($mode != write || -z $real_reader) ]] && continue
-		err=""
-		secondary_writer_with "$mode" "$try" && return 0
-		[[ $err == skipped:* ]] && return 1
-		if [[ $try == real ]]; then
-			log "bsdtap-reader failed ($err); trying the stand-in"
-			path_cleanup
-		fi
-	done
-	return 1
+	local real_ok=0
+	[[ $1 == write ]] && real_ok=1
+	with_secondary_reader secondary_writer_with "$1" "$real_ok"
 }
 
 secondary_writer_with() {
