@@ -30,6 +30,12 @@ rte_mempool *pool()
 	return g_pool;
 }
 
+void lsc_unregister(uint16_t port, rte_eth_dev_cb_fn cb, void *arg)
+{
+	while (rte_eth_dev_callback_unregister(port, RTE_ETH_EVENT_INTR_LSC, cb, arg) == -EAGAIN)
+		std::this_thread::yield();
+}
+
 unsigned in_use(rte_mempool *mp)
 {
 	return rte_mempool_in_use_count(mp ? mp : g_pool);

@@ -52,6 +52,11 @@ template <typename F> bool eventually(F pred, int timeout_ms = 2000);
 
 unsigned in_use(rte_mempool *mp = nullptr);
 
+/* Unregister an LSC callback, waiting out a call in progress (ethdev says
+ * -EAGAIN then and keeps it, and the callback's argument may be about to
+ * go away). */
+void lsc_unregister(uint16_t port, rte_eth_dev_cb_fn cb, void *arg);
+
 /* An xstat of the port by name, UINT64_MAX when it has none by that name. */
 uint64_t xstat(uint16_t port, const char *name);
 /* CPU ticks (utime + stime) of this process's thread named comm, or -1. */

@@ -77,7 +77,7 @@ protected:
 	void TearDown() override
 	{
 		for (uint16_t p : lsc_ports_)
-			rte_eth_dev_callback_unregister(p, RTE_ETH_EVENT_INTR_LSC, lsc_cb, &lsc_);
+			bt::lsc_unregister(p, lsc_cb, &lsc_);
 		for (reader *&r : readers_)
 			if (r != nullptr)
 				rte_pmd_bsdtap_close(&r);

@@ -214,8 +214,7 @@ protected:
 	void TearDown() override
 	{
 		if (lsc_registered_)
-			rte_eth_dev_callback_unregister(static_cast<uint16_t>(port_),
-							RTE_ETH_EVENT_INTR_LSC, lsc_cb, &lsc_);
+			bt::lsc_unregister(static_cast<uint16_t>(port_), lsc_cb, &lsc_);
 		bt::PortTest::TearDown();
 	}
 
