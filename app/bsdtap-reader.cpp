@@ -328,6 +328,13 @@ public:
 		if (port < 0 ||
 		    rte_eth_dev_get_name_by_port(static_cast<uint16_t>(port), name_) != 0)
 			port_ = -1;
+		/* The queue's own byte count is an xstat: rte_eth_stats lost its
+		 * per-queue arrays in DPDK 25.11. */
+		char xname[RTE_ETH_XSTATS_NAME_SIZE];
+		snprintf(xname, sizeof(xname), "tx_q%u_bytes", queue);
+		have_qbytes_ =
+		    port_ >= 0 && rte_eth_xstats_get_id_by_name(static_cast<uint16_t>(port_), xname,
+								&qbytes_id_) == 0;
 		read();
 		acc_ = port_drops{};
 	}
@@ -358,11 +365,15 @@ private:
 		advance(st.oerrors, &prev_.devq_full, &acc_.devq_full);
 		advance(st.imissed, &prev_.inq_full, &acc_.inq_full);
 		advance(st.rx_nombuf, &prev_.nombuf, &acc_.nombuf);
-		if (queue_ < RTE_ETHDEV_QUEUE_STAT_CNTRS)
-			advance(st.q_obytes[queue_], &prev_.queue_bytes, &acc_.queue_bytes);
+		uint64_t qbytes;
+		if (have_qbytes_ && rte_eth_xstats_get_by_id(static_cast<uint16_t>(port_),
+							     &qbytes_id_, &qbytes, 1) == 1)
+			advance(qbytes, &prev_.queue_bytes, &acc_.queue_bytes);
 	}
 
 	int port_ = -1;
+	bool have_qbytes_ = false;
+	uint64_t qbytes_id_ = 0;
 	uint16_t queue_ = 0;
 	char name_[RTE_ETH_NAME_MAX_LEN] = "";
 	port_drops prev_, acc_;

@@ -222,8 +222,8 @@ int main(int argc, char **argv)
 
 	rte_eth_link link{};
 	for (int i = 0; i < 3000; i++) {
-		rte_eth_link_get_nowait(p.port, &link);
-		if (link.link_status == RTE_ETH_LINK_UP)
+		if (rte_eth_link_get_nowait(p.port, &link) == 0 &&
+		    link.link_status == RTE_ETH_LINK_UP)
 			break;
 		usleep(10000);
 	}

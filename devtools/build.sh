@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Build bsdtap: runs setup.sh, configures the build tree once, runs ninja.
 #
-# Usage: devtools/build.sh [--asan | --tsan]
-#   (default)  release build in build/
+# Usage: devtools/build.sh [--asan | --tsan] [--dpdk VERSION]
+#   (default)  release build in build/, against Debian's DPDK 22.11
 #   --asan     debug build with AddressSanitizer and UBSan in build-asan/
 #   --tsan     build with ThreadSanitizer in build-tsan/ (tests only)
+#   --dpdk V   release build in build-V/ against DPDK LTS V (24.11, 25.11),
+#              built first from its tarball by devtools/dpdk.sh if needed;
+#              22.11 is the default build
 #
 # The build tree is configured only when its build.ninja is missing; to
 # change options later use 'meson configure <dir> -D...'. Note that
@@ -16,10 +19,18 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib.sh"
 
 asan=0
-for arg in "$@"; do
+lane=system
+while [[ $# -gt 0 ]]; do
+	arg=$1
+	shift
 	case $arg in
 	--asan) asan=1 ;;
 	--tsan) asan=2 ;;
+	--dpdk)
+		[[ $# -gt 0 ]] || bsdtap_die "--dpdk needs a version (try --help)"
+		lane=$1
+		shift
+		;;
 	-h | --help)
 		bsdtap_usage "$0"
 		exit 0
@@ -28,7 +39,10 @@ for arg in "$@"; do
 	esac
 done
 
-"$here/setup.sh"
+[[ $lane == 22.11 ]] && lane=system
+[[ $lane == system || $asan -eq 0 ]] || bsdtap_die "the sanitizer builds are against Debian's DPDK only"
+"$here/setup.sh" --dpdk "${lane/system/none}"
+bsdtap_lane_env "$lane"
 
 cd "$BSDTAP_ROOT"
 sdk_include=$(bsdtap_sdk_include_arg)
@@ -40,7 +54,7 @@ elif [[ $asan -eq 2 ]]; then
 	builddir=build-tsan
 	extra=(-Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized -Dbenchmarks=false)
 else
-	builddir=build
+	builddir=$(bsdtap_lane_builddir "$lane")
 	extra=()
 fi
 

@@ -117,3 +117,77 @@ bsdtap_source_files() {
 	)
 	return 0
 }
+
+# ---------------------------------------------------------------- LTS lanes
+# bsdtap builds and is tested against Debian's DPDK (22.11, the "system"
+# lane, in build/) and against newer LTS releases built from their release
+# tarballs by devtools/dpdk.sh (in build-VERSION/).
+BSDTAP_LTS_LANES=(24.11 25.11)
+BSDTAP_DPDK_TARBALLS=${BSDTAP_DPDK_TARBALLS:-$BSDTAP_ROOT/../shared/dpdk}
+BSDTAP_DPDK_CACHE=${BSDTAP_DPDK_CACHE:-/var/cache/bsdtap/dpdk}
+
+# Prints the tarball of LTS branch $1 (dpdk-$1.N.tar.xz, the newest N) after
+# checking it against SHA256SUMS beside it.
+bsdtap_dpdk_tarball() {
+	local version=$1 dir=$BSDTAP_DPDK_TARBALLS tarball sum
+	tarball=$(find "$dir" -maxdepth 1 -name "dpdk-$version.*.tar.xz" 2>/dev/null | sort -V | tail -n 1)
+	[[ -n $tarball ]] || bsdtap_die "no DPDK $version tarball (dpdk-$version.N.tar.xz) in $dir; set BSDTAP_DPDK_TARBALLS"
+	[[ -f $dir/SHA256SUMS ]] || bsdtap_die "$dir has no SHA256SUMS to check $(basename "$tarball") against"
+	sum=$(awk -v f="$(basename "$tarball")" '$2 == f || $2 == "*" f { print $1 }' "$dir/SHA256SUMS")
+	[[ -n $sum ]] || bsdtap_die "$(basename "$tarball") is not listed in $dir/SHA256SUMS"
+	[[ $(sha256sum <"$tarball" | cut -d' ' -f1) == "$sum" ]] ||
+		bsdtap_die "$(basename "$tarball") does not match its checksum in SHA256SUMS"
+	printf '%s\n' "$tarball"
+}
+
+# Prints the lanes whose tarball is present, one per line.
+bsdtap_dpdk_lanes_available() {
+	local v
+	for v in "${BSDTAP_LTS_LANES[@]}"; do
+		find "$BSDTAP_DPDK_TARBALLS" -maxdepth 1 -name "dpdk-$v.*.tar.xz" 2>/dev/null | grep -q . &&
+			printf '%s\n' "$v"
+	done
+	return 0
+}
+
+# DPDK's meson options for a lane's build: shared with the driver SDK, the
+# apps the tests drive, the libraries those apps need, the drivers the tests
+# and benchmarks compare against.
+bsdtap_dpdk_meson_options() {
+	printf '%s\n' -Dbuildtype=release -Ddefault_library=shared -Denable_driver_sdk=true \
+		-Dtests=false -Denable_docs=false -Ddeveloper_mode=disabled \
+		-Denable_apps=test-pmd,proc-info,dumpcap,pdump \
+		-Denable_libs=bitratestats,bpf,gro,gso,latencystats,metrics,pdump,pcapng,security,eventdev,cryptodev,dmadev,timer,ring,rcu,telemetry \
+		-Denable_drivers=bus/vdev,mempool/ring,net/null,net/ring,net/memif,net/tap
+}
+
+# Prints the install prefix of LTS branch $1 in the cache: named by the
+# version, the tarball's checksum and the build options.
+bsdtap_dpdk_prefix() {
+	local version=$1 tarball key
+	tarball=$(bsdtap_dpdk_tarball "$version") || return 1
+	key=$({ sha256sum <"$tarball"; bsdtap_dpdk_meson_options; } | sha256sum | cut -c1-16)
+	printf '%s\n' "$BSDTAP_DPDK_CACHE/$(basename "$tarball" .tar.xz)-$key"
+}
+
+# Points pkg-config, the loader and PATH at the DPDK of lane $1 (a version
+# from BSDTAP_LTS_LANES, built and cached by devtools/dpdk.sh). For the
+# system lane (22.11, Debian's) it changes nothing.
+bsdtap_lane_env() {
+	local lane=$1 prefix
+	[[ $lane == system || $lane == 22.11 ]] && return 0
+	prefix=$(bsdtap_dpdk_prefix "$lane") || return 1
+	[[ -f $prefix/.bsdtap-complete ]] || bsdtap_die "DPDK $lane is not built: run devtools/dpdk.sh $lane"
+	export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+	export LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+	export PATH="$prefix/bin:$PATH"
+	export BSDTAP_DPDK_LANE=$lane
+}
+
+# The build directory of lane $1.
+bsdtap_lane_builddir() {
+	case $1 in
+	system | 22.11) printf '%s\n' build ;;
+	*) printf '%s\n' "build-$1" ;;
+	esac
+}

@@ -9,7 +9,14 @@
 #  3. reserves 512 hugepages of 2 MiB and mounts hugetlbfs on /dev/hugepages
 #     when it can (multi-process tests are skipped without them).
 #
+#  4. builds the newer DPDK LTS releases (24.11, 25.11) from their release
+#     tarballs, once per machine (devtools/dpdk.sh; cached outside the tree).
+#
 # Idempotent: a second run on a prepared machine only checks and takes seconds.
+#
+# Usage: devtools/setup.sh [--dpdk LIST]
+#   --dpdk LIST  the LTS lanes to build: a comma-separated list of versions,
+#                'all' (the default) or 'none'
 #
 # Environment:
 #   BSDTAP_SKIP_APT=1   skip the package installation step
@@ -19,13 +26,29 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=devtools/lib.sh
 source "$here/lib.sh"
 
+lanes=all
+while [[ $# -gt 0 ]]; do
+	case $1 in
+	--dpdk)
+		[[ $# -ge 2 ]] || bsdtap_die "--dpdk needs a list (try --help)"
+		lanes=$2
+		shift 2
+		;;
+	-h | --help)
+		bsdtap_usage "$0"
+		exit 0
+		;;
+	*) bsdtap_die "unknown argument '$1' (try --help)" ;;
+	esac
+done
+
 PACKAGES=(
 	dpdk dpdk-dev libdpdk-dev libnuma-dev
 	meson ninja-build pkg-config g++
 	libgtest-dev googletest libgmock-dev libbenchmark-dev
 	clang-format cppcheck
 	libpcap-dev tcpdump tshark
-	python3 iproute2 iputils-ping xz-utils dpkg-dev
+	python3 python3-pyelftools iproute2 iputils-ping xz-utils dpkg-dev
 	qemu-system-x86
 )
 HUGEPAGES_WANTED=512
@@ -373,6 +396,22 @@ pkg-config --exists libdpdk || bsdtap_die "pkg-config cannot find libdpdk (is li
 provide_sdk_headers
 verify_sdk_headers
 setup_hugepages
+
+# ---------------------------------------------------------------- LTS lanes
+# A lane whose tarball is missing is reported, not fatal here: test.sh
+# counts it as a failed lane, and the 22.11 build does not need it.
+case $lanes in
+none) lanes=() ;;
+all) lanes=("${BSDTAP_LTS_LANES[@]}") ;;
+*) IFS=, read -r -a lanes <<<"$lanes" ;;
+esac
+for v in "${lanes[@]}"; do
+	if [[ -z $(bsdtap_dpdk_lanes_available | grep -Fx "$v") ]]; then
+		bsdtap_warn "DPDK $v: no tarball dpdk-$v.N.tar.xz in $BSDTAP_DPDK_TARBALLS; lane not built"
+		continue
+	fi
+	"$here/dpdk.sh" "$v" >/dev/null || bsdtap_die "DPDK $v did not build"
+done
 
 if pkg_installed libdpdk-dev; then
 	dpdk_version=$(dpkg-query -W -f='${Version}' libdpdk-dev)

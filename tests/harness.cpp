@@ -49,6 +49,14 @@ uint64_t xstat(uint16_t port, const char *name)
 	return v;
 }
 
+int link_status(uint16_t port)
+{
+	rte_eth_link link{};
+	if (rte_eth_link_get_nowait(port, &link) != 0)
+		return -1;
+	return link.link_status;
+}
+
 long thread_ticks(const std::string &comm)
 {
 	DIR *d = opendir("/proc/self/task");

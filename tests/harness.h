@@ -57,8 +57,12 @@ unsigned in_use(rte_mempool *mp = nullptr);
  * go away). */
 void lsc_unregister(uint16_t port, rte_eth_dev_cb_fn cb, void *arg);
 
-/* An xstat of the port by name, UINT64_MAX when it has none by that name. */
+/* An xstat of the port by name, UINT64_MAX when it has none by that name.
+ * Per-queue counters are xstats too (rx_q0_packets, tx_q1_bytes, ...):
+ * rte_eth_stats has no per-queue arrays from DPDK 25.11 on. */
 uint64_t xstat(uint16_t port, const char *name);
+/* The port's link status, or -1 when rte_eth_link_get_nowait() failed. */
+int link_status(uint16_t port);
 /* CPU ticks (utime + stime) of this process's thread named comm, or -1. */
 long thread_ticks(const std::string &comm);
 

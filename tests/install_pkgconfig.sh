@@ -18,7 +18,9 @@ hdr=$(find "$stage" -name rte_pmd_bsdtap.h | head -1)
 [[ -n $hdr ]] || { echo "FAIL: rte_pmd_bsdtap.h not installed"; exit 1; }
 echo "ok: $(basename "$pc") and $(basename "$hdr") installed"
 prefix=$(pkg-config --variable=prefix "$pc")
-flags=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs libdpdk-bsdtap)
+# Keep the caller's PKG_CONFIG_PATH after the staged .pc: it finds the
+# libdpdk this build used (a DPDK installed from source, say).
+flags=$(PKG_CONFIG_PATH="$(dirname "$pc")${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" pkg-config --cflags --libs libdpdk-bsdtap)
 echo "pkg-config: $flags"
 # Staged files are not where the .pc says until installed for real: look there first.
 # shellcheck disable=SC2086

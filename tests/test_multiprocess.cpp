@@ -308,8 +308,7 @@ template <typename F> bool eventually(F pred, int ms = 3000)
 bool link_up(uint16_t port)
 {
 	rte_eth_link l;
-	rte_eth_link_get_nowait(port, &l);
-	return l.link_status == RTE_ETH_LINK_UP;
+	return rte_eth_link_get_nowait(port, &l) == 0 && l.link_status == RTE_ETH_LINK_UP;
 }
 
 rte_mbuf *frame(uint16_t len, uint8_t fill)

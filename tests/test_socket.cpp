@@ -67,12 +67,7 @@ std::string new_path(const char *prefix = "s")
 	return sock_dir() + "/" + prefix + std::to_string(g_serial.fetch_add(1));
 }
 
-uint8_t link_status(uint16_t port)
-{
-	rte_eth_link link{};
-	rte_eth_link_get_nowait(port, &link);
-	return link.link_status;
-}
+using bt::link_status;
 
 bool link_becomes(uint16_t port, uint8_t status, int timeout_ms = 3000)
 {
@@ -836,7 +831,7 @@ TEST_F(Pump, EveryTxQueueReachesTheClientRxGoesToQueueZero)
 	auto m = bt::rx_wait(port, 0, 1);
 	EXPECT_EQ(m.size(), 1u);
 	bt::free_all(m);
-	EXPECT_EQ(stats(port).q_ipackets[0], 1u);
+	EXPECT_EQ(bt::xstat(port, "rx_q0_packets"), 1u);
 }
 
 TEST_F(Pump, QueueHeldByAReaderRefusesClients)

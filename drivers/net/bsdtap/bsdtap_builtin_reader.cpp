@@ -16,7 +16,6 @@
 
 #include <numa.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -49,7 +48,7 @@ struct builtin {
 	int numa_node = -1;
 	int stop_fd = -1;
 	std::atomic<bool> stop{false};
-	pthread_t thread{};
+	ctrl_thread thread{};
 	uint16_t nb = 0;
 	rte_pmd_bsdtap_reader *r[BSDTAP_MAX_QUEUES] = {};
 	sock_pump *sock = nullptr; /* reader=socket: the endpoint, in place of the thread */
@@ -94,7 +93,7 @@ void sleep_until_work(builtin *b) noexcept
 	poll(pfd, b->nb + 1u, sleep_ms);
 }
 
-uint32_t builtin_main(void *arg) noexcept
+void builtin_main(void *arg) noexcept
 {
 	auto *b = static_cast<builtin *>(arg);
 	/* Keep this thread's memory near the unit's rings. */
@@ -115,13 +114,6 @@ uint32_t builtin_main(void *arg) noexcept
 		idle_since = 0;
 		sleep_until_work(b);
 	}
-	return 0;
-}
-
-void *builtin_thread(void *arg) noexcept
-{
-	builtin_main(arg);
-	return nullptr;
 }
 
 void close_all(builtin *b) noexcept
@@ -176,7 +168,7 @@ builtin *builtin_start(unit *u, reader_kind kind) noexcept
 	char name[RTE_MAX_THREAD_NAME_LEN];
 	/* Thread names hold 15 characters: "btap-" and the interface name cut to fit. */
 	snprintf(name, sizeof(name), "btap-%.10s", u->iface);
-	int ret = rte_ctrl_thread_create(&b->thread, name, nullptr, builtin_thread, b);
+	int ret = ctrl_thread_create<builtin_main>(&b->thread, name, b);
 	if (ret != 0) {
 		int err = ret < 0 ? -ret : ret;
 		BSDTAP_LOG(ERR, "%s: cannot create reader thread: %s", u->iface, rte_strerror(err));
@@ -196,7 +188,7 @@ void builtin_stop(builtin *b) noexcept
 	}
 	b->stop.store(true);
 	efd_post(b->stop_fd);
-	pthread_join(b->thread, nullptr);
+	ctrl_thread_join(b->thread);
 	close_all(b);
 }
 

@@ -260,7 +260,7 @@ int eth_set_mc_addr_list(struct rte_eth_dev *dev, struct rte_ether_addr *list, u
 	return 0;
 }
 
-int eth_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st) noexcept
+int eth_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st, queue_stats *qs) noexcept
 {
 	unit *u = unit_of(dev);
 	if (u == nullptr)
@@ -281,12 +281,12 @@ int eth_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st) noexcept
 		st->ierrors += ie;
 		st->imissed += q.imissed.get() - q.base_imissed;
 		st->rx_nombuf += q.rx_nombuf.get() - q.base_rx_nombuf;
-		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			st->q_ipackets[i] = ip;
-			st->q_ibytes[i] = ib;
-			st->q_opackets[i] = op;
-			st->q_obytes[i] = ob;
-			st->q_errors[i] = ie;
+		if (qs != nullptr && i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			qs->q_ipackets[i] = ip;
+			qs->q_ibytes[i] = ib;
+			qs->q_opackets[i] = op;
+			qs->q_obytes[i] = ob;
+			qs->q_errors[i] = ie;
 		}
 	}
 	return 0;
@@ -505,7 +505,7 @@ const struct eth_dev_ops ops = {
     .mac_addr_set = eth_mac_addr_set,
     .set_mc_addr_list = eth_set_mc_addr_list,
     .mtu_set = eth_mtu_set,
-    .stats_get = eth_stats_get,
+    .stats_get = stats_get_op<eth_stats_get>,
     .stats_reset = eth_stats_reset,
     .xstats_get = eth_xstats_get,
     .xstats_reset = eth_xstats_reset,
@@ -633,6 +633,7 @@ int probe_secondary(struct rte_vdev_device *vdev, const char *name) noexcept
 	dev->dev_ops = &ops;
 	dev->device = &vdev->device;
 	dev->rx_pkt_burst = eth_bsdtap_rx;
+	set_queue_count_ops(dev, eth_bsdtap_rx_queue_count, eth_bsdtap_tx_queue_count);
 	unit *u = unit_of(dev);
 	if (u == nullptr) {
 		BSDTAP_LOG(ERR, "%s: the primary process has closed this port", name);
@@ -734,6 +735,7 @@ int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
 	dev->dev_ops = &ops;
 	dev->rx_pkt_burst = eth_bsdtap_rx;
 	dev->tx_pkt_burst = eth_bsdtap_tx_for(u, true);
+	set_queue_count_ops(dev, eth_bsdtap_rx_queue_count, eth_bsdtap_tx_queue_count);
 	registry_add_locked(u);
 	reg.unlock();
 
@@ -931,12 +933,30 @@ static struct rte_vdev_driver pmd_bsdtap_drv = {
 };
 
 RTE_PMD_REGISTER_VDEV(net_bsdtap, pmd_bsdtap_drv);
-RTE_PMD_REGISTER_PARAM_STRING(
-    net_bsdtap, ETH_BSDTAP_IFACE_ARG
-    "=<name> " ETH_BSDTAP_QUEUES_ARG "=<1-16> " ETH_BSDTAP_RING_SIZE_ARG
-    "=<1-65536> " ETH_BSDTAP_MAC_ARG "=<xx:xx:xx:xx:xx:xx> " ETH_BSDTAP_READER_ARG
-    "=none|echo|sink|socket " ETH_BSDTAP_TXFULL_ARG "=drop|backpressure " ETH_BSDTAP_MODE_ARG
-    "=tap|vmnet " ETH_BSDTAP_UP_ON_OPEN_ARG "=0|1 " ETH_BSDTAP_USER_OPEN_ARG
-    "=0|1 " ETH_BSDTAP_PATH_ARG "=<socket path> " ETH_BSDTAP_SOCKET_TYPE_ARG
-    "=seqpacket|dgram|stream " ETH_BSDTAP_OWNER_ARG "=<user> " ETH_BSDTAP_GROUP_ARG
-    "=<group> " ETH_BSDTAP_SOCKET_MODE_ARG "=<octal>");
+/* The devargs as EAL, testpmd's "show device info" and the guide list them. */
+// clang-format off
+#define BSDTAP_PARAM_STRING                                     \
+	ETH_BSDTAP_IFACE_ARG "=<name> "                         \
+	ETH_BSDTAP_QUEUES_ARG "=<1-16> "                        \
+	ETH_BSDTAP_RING_SIZE_ARG "=<1-65536> "                  \
+	ETH_BSDTAP_MAC_ARG "=<xx:xx:xx:xx:xx:xx> "              \
+	ETH_BSDTAP_READER_ARG "=none|echo|sink|socket "         \
+	ETH_BSDTAP_TXFULL_ARG "=drop|backpressure "             \
+	ETH_BSDTAP_MODE_ARG "=tap|vmnet "                       \
+	ETH_BSDTAP_UP_ON_OPEN_ARG "=0|1 "                       \
+	ETH_BSDTAP_USER_OPEN_ARG "=0|1 "                        \
+	ETH_BSDTAP_PATH_ARG "=<socket path> "                   \
+	ETH_BSDTAP_SOCKET_TYPE_ARG "=seqpacket|dgram|stream "   \
+	ETH_BSDTAP_OWNER_ARG "=<user> "                         \
+	ETH_BSDTAP_GROUP_ARG "=<group> "                        \
+	ETH_BSDTAP_SOCKET_MODE_ARG "=<octal>"
+// clang-format on
+
+RTE_PMD_REGISTER_PARAM_STRING(net_bsdtap, BSDTAP_PARAM_STRING);
+
+/* What dpdk-pmdinfo.py reads out of a driver: DPDK's build generates this
+ * .rodata string for its in-tree drivers from the registrations above; an
+ * out-of-tree driver states it itself (a vdev has no PCI ids). */
+[[gnu::used]] static const char pmd_info_net_bsdtap[] =
+    "PMD_INFO_STRING= {\"name\": \"net_bsdtap\", \"params\": \"" BSDTAP_PARAM_STRING
+    "\", \"pci_ids\": []}";

@@ -30,6 +30,7 @@
 #include <rte_ethdev.h>
 #include <rte_ring.h>
 
+#include "bsdtap_compat.h"
 #include "bsdtap_devargs.h"
 #include "rte_pmd_bsdtap.h"
 
@@ -204,6 +205,9 @@ bool unit_link_should_be_up(const unit *u) noexcept;
 
 /* Burst functions (bsdtap_rxtx.cpp). */
 uint16_t eth_bsdtap_rx(void *q, struct rte_mbuf **bufs, uint16_t nb) noexcept;
+/* rte_eth_rx_queue_count / rte_eth_tx_queue_count: inq and devq depth. */
+rx_queue_count_ret eth_bsdtap_rx_queue_count(void *q) noexcept;
+int eth_bsdtap_tx_queue_count(void *q) noexcept;
 /* The tx burst variant for the unit's devargs and fence mode, chosen once. */
 /* asym_ok: this process registered for membarrier and may skip the tx fence. */
 eth_tx_burst_t eth_bsdtap_tx_for(const unit *u, bool asym_ok) noexcept;

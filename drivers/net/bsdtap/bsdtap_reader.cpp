@@ -166,8 +166,10 @@ __rte_always_inline unsigned take(rte_pmd_bsdtap_reader *r, struct rte_mbuf **m,
 
 struct rte_mbuf *take_one(rte_pmd_bsdtap_reader *r) noexcept
 {
-	struct rte_mbuf *m = nullptr;
-	return take(r, &m, 1) == 1 ? m : nullptr;
+	/* One element would do; rte_ring's copy loop, inlined, looks to GCC's
+	 * -Warray-bounds as if it wrote past one (DPDK 24.11 on). */
+	struct rte_mbuf *m[4] = {};
+	return take(r, m, 1) == 1 ? m[0] : nullptr;
 }
 
 int64_t now_ms() noexcept
@@ -799,8 +801,9 @@ int set_info(rte_pmd_bsdtap_reader *r, const rte_pmd_bsdtap_info *info) noexcept
 	if (ret != 0)
 		return ret;
 	u->baudrate.store(info->baudrate);
-	struct rte_eth_link link;
-	rte_eth_link_get_nowait(u->port_id, &link); /* refresh the speed */
+	struct rte_eth_link link; /* refreshes the speed ethdev reports */
+	if (rte_eth_link_get_nowait(u->port_id, &link) != 0)
+		BSDTAP_LOG(DEBUG, "%s: link not refreshed after TAPSIFINFO", u->iface);
 	return 0;
 }
 

@@ -227,6 +227,16 @@ void reader_sleep_fence(const queue *q) noexcept
 	std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
+rx_queue_count_ret eth_bsdtap_rx_queue_count(void *qp) noexcept
+{
+	return static_cast<rx_queue_count_ret>(rte_ring_count(static_cast<const queue *>(qp)->inq));
+}
+
+int eth_bsdtap_tx_queue_count(void *qp) noexcept
+{
+	return static_cast<int>(rte_ring_count(static_cast<const queue *>(qp)->devq));
+}
+
 uint16_t eth_bsdtap_rx(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 {
 	auto *q = static_cast<queue *>(qp);

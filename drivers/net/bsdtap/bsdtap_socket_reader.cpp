@@ -47,7 +47,6 @@
 #include <arpa/inet.h>
 #include <numa.h>
 #include <poll.h>
-#include <pthread.h>
 #include <linux/sockios.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -143,7 +142,7 @@ struct sock_pump {
 
 	int stop_fd = -1;
 	std::atomic<bool> stop{false};
-	pthread_t thread{};
+	ctrl_thread thread{};
 
 	uint16_t nb = 0; /* queues held while a client is connected */
 	rte_pmd_bsdtap_reader *r[BSDTAP_MAX_QUEUES] = {};
@@ -836,10 +835,9 @@ uint32_t pump_main(sock_pump *p) noexcept
 	return 0;
 }
 
-void *pump_thread(void *arg) noexcept
+void pump_thread(void *arg) noexcept
 {
 	pump_main(static_cast<sock_pump *>(arg));
-	return nullptr;
 }
 
 /* ---------------------------------------------------------- endpoint */
@@ -1006,7 +1004,7 @@ sock_pump *socket_start(unit *u) noexcept
 	}
 	char name[RTE_MAX_THREAD_NAME_LEN];
 	snprintf(name, sizeof(name), "btap-%.10s", u->iface);
-	int ret = rte_ctrl_thread_create(&p->thread, name, nullptr, pump_thread, p);
+	int ret = ctrl_thread_create<pump_thread>(&p->thread, name, p);
 	if (ret != 0) {
 		BSDTAP_LOG(ERR, "%s: cannot create socket reader thread: %s", u->iface,
 			   rte_strerror(ret < 0 ? -ret : ret));
@@ -1023,7 +1021,7 @@ void socket_stop(sock_pump *p) noexcept
 {
 	p->stop.store(true);
 	efd_post(p->stop_fd);
-	pthread_join(p->thread, nullptr);
+	ctrl_thread_join(p->thread);
 	destroy(p);
 }
 
