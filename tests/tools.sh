@@ -57,8 +57,28 @@ check "proc-info --xstats shows per-queue xstats" "$work/xstats" 'rx_q0_packets:
 # links some drivers directly, so its order differs from a plain secondary's);
 # without that the primary's capture callback cannot allocate from dumpcap's
 # pool and every frame is dropped.
-LD_PRELOAD="$so" timeout 30 dpdk-dumpcap --file-prefix="$prefix" -i 0 -c 50 -q \
-	-w "$work/cap.pcapng" >"$work/dumpcap.log" 2>&1 || true
+# No forwarding lcore may be polling when dumpcap exits: DPDK 22.11's pdump
+# removes its callbacks without waiting for one running (it runs on every
+# burst, even an empty one), and dumpcap's exit frees the ring and pool the
+# callback writes to (seen: testpmd SIGSEGV in rte_pcapng_copy, about one
+# run in five under load). So: a finite burst in rxonly mode, forwarding
+# stopped, then dumpcap told to finish.
+echo "stop" >&3
+echo "set fwd rxonly" >&3
+LD_PRELOAD="$so" dpdk-dumpcap --file-prefix="$prefix" -i 0 -q \
+	-w "$work/cap.pcapng" >"$work/dumpcap.log" 2>&1 &
+dc=$!
+for _ in $(seq 100); do
+	grep -q 'Capturing on' "$work/dumpcap.log" && break
+	sleep 0.1
+done
+echo "start tx_first 2" >&3
+sleep 1
+echo "stop" >&3
+sleep 0.5
+kill -INT "$dc" 2>/dev/null
+timeout 20 tail --pid="$dc" -f /dev/null || kill -KILL "$dc" 2>/dev/null
+wait "$dc" 2>/dev/null || true
 tcpdump -nr "$work/cap.pcapng" >"$work/tcpdump.log" 2>&1 || true
 n=$(grep -cE '^[0-9]{2}:[0-9]{2}' "$work/tcpdump.log" || true)
 if [[ $n -ge 1 ]]; then
