@@ -7,12 +7,17 @@
 # performance issue are met. Run as root after devtools/build.sh.
 #
 # Usage: bench/compare.sh [--seconds N] [--repeat N] [--smoke] [--build-dir DIR]
-#                         [--reader PATH | --stand-in] [--logs DIR] [--only LIST]
+#                         [--dpdk VERSION] [--reader PATH | --stand-in]
+#                         [--logs DIR] [--only LIST]
 #   --seconds N    measure each path for N seconds (default 5)
 #   --smoke        1 second per path and few latency probes: checks that the
 #                  harness works (the 'bench' test suite runs this)
 #   --build-dir D  build tree holding the driver and bench/'s helpers
-#                  (default: build/ at the top of the source tree)
+#                  (default: build/ at the top of the source tree, or
+#                  build-VERSION/ with --dpdk)
+#   --dpdk V       run on DPDK LTS V: 22.11 (Debian's, the default), 24.11 or
+#                  25.11 (built by devtools/build.sh --dpdk V): its testpmd,
+#                  its libraries and its drivers (net_null, net_memif, net_tap)
 #   --reader PATH  the secondary-process reader (default: D/app/bsdtap-reader
 #                  when it is built, else the stand-in D/bench/zc_reader)
 #   --stand-in     use the stand-in D/bench/zc_reader even if bsdtap-reader is built
@@ -76,6 +81,8 @@ build="$root/build"
 reader_opt=""
 stand_in=0
 keep_logs=""
+lane=""
+build_set=0
 only=""
 repeat=""
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
@@ -94,6 +101,12 @@ while [[ $# -gt 0 ]]; do
 	--build-dir)
 		[[ -n ${2:-} ]] || die "--build-dir needs a directory"
 		build=$(cd "$2" && pwd) || die "no directory $2"
+		build_set=1
+		shift
+		;;
+	--dpdk)
+		[[ -n ${2:-} ]] || die "--dpdk needs a version (22.11, 24.11 or 25.11)"
+		lane=$2
 		shift
 		;;
 	--reader)
@@ -126,6 +139,14 @@ while [[ $# -gt 0 ]]; do
 	esac
 	shift
 done
+
+if [[ -n $lane ]]; then
+	# shellcheck source=devtools/lib.sh
+	source "$root/devtools/lib.sh"
+	bsdtap_lane_env "$lane"
+	[[ $build_set -eq 1 ]] || build="$root/$(bsdtap_lane_builddir "$lane")"
+	[[ -d $build ]] || die "no build tree $build: run devtools/build.sh --dpdk $lane"
+fi
 
 if [[ $smoke -eq 1 ]]; then
 	repeat=${repeat:-1}

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # The full test run, as CI does it:
-#   1. devtools/build.sh, then 'meson test' in build/ (all suites);
-#   2. devtools/check.sh (clang-format and cppcheck; counts as one test);
-#   3. devtools/build.sh --asan, then 'meson test --suite unit' in build-asan/.
+#   1. devtools/build.sh, then 'meson test' in build/ (all suites), against
+#      Debian's DPDK 22.11;
+#   2. for each newer LTS (24.11, 25.11): devtools/build.sh --dpdk V (which
+#      builds that DPDK from its tarball once per machine), then 'meson test'
+#      in build-V/ (all suites) with that DPDK's libraries and tools;
+#   3. devtools/check.sh (clang-format and cppcheck; counts as one test);
+#   4. devtools/build.sh --asan, then 'meson test --suite unit' in build-asan/,
+#      and the ThreadSanitizer stress test in build-tsan/ (on 22.11).
 # Ends with one line 'N passed, N failed, N skipped' summing all of them and
-# exits non-zero if anything failed. Tests run one at a time.
+# exits non-zero if anything failed. Tests run one at a time. A lane that
+# cannot be built (its tarball missing, say) counts as one failed test.
 #
-# Usage: devtools/test.sh [--long] [--no-asan]
-#   --long     set BSDTAP_STRESS_LONG=1 for the tests (long stress runs) and
-#              multiply meson's per-test timeouts by 10
-#   --no-asan  skip the sanitizer build and tests (for local iteration)
+# Usage: devtools/test.sh [--long] [--no-asan] [--lanes LIST]
+#   --long        set BSDTAP_STRESS_LONG=1 for the tests (long stress runs)
+#                 and multiply meson's per-test timeouts by 10
+#   --no-asan     skip the sanitizer build and tests (for local iteration)
+#   --lanes LIST  the newer LTS lanes to run: comma-separated versions,
+#                 'all' (the default) or 'none' (for local iteration)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,10 +26,18 @@ source "$here/lib.sh"
 
 long=0
 asan=1
-for arg in "$@"; do
+lanes=all
+while [[ $# -gt 0 ]]; do
+	arg=$1
+	shift
 	case $arg in
 	--long) long=1 ;;
 	--no-asan) asan=0 ;;
+	--lanes)
+		[[ $# -gt 0 ]] || bsdtap_die "--lanes needs a list (try --help)"
+		lanes=$1
+		shift
+		;;
 	-h | --help)
 		bsdtap_usage "$0"
 		exit 0
@@ -135,6 +151,27 @@ else
 	failed=$((failed + 1))
 	failures+=("build (devtools/build.sh)")
 fi
+
+# ---------------------------------------------------------------- LTS lanes
+case $lanes in
+none) lanes=() ;;
+all) lanes=("${BSDTAP_LTS_LANES[@]}") ;;
+*) IFS=, read -r -a lanes <<<"$lanes" ;;
+esac
+for lane in "${lanes[@]}"; do
+	bsdtap_log "=== DPDK $lane lane"
+	if ! "$here/build.sh" --dpdk "$lane"; then
+		failed=$((failed + 1))
+		failures+=("DPDK $lane lane: build (devtools/build.sh --dpdk $lane)")
+		continue
+	fi
+	# The lane's DPDK for meson test and every tool the tests start.
+	saved_env=("$PATH" "${LD_LIBRARY_PATH-}" "${PKG_CONFIG_PATH-}")
+	bsdtap_lane_env "$lane"
+	run_meson_test "$(bsdtap_lane_builddir "$lane")"
+	PATH=${saved_env[0]} LD_LIBRARY_PATH=${saved_env[1]} PKG_CONFIG_PATH=${saved_env[2]}
+	unset BSDTAP_DPDK_LANE
+done
 
 # ---------------------------------------------------------------- checks
 run_one "format and static checks (devtools/check.sh)" "$here/check.sh"
