@@ -18,6 +18,7 @@
 #include <rte_alarm.h>
 #include <rte_bus_vdev.h>
 #include <rte_memzone.h>
+#include <rte_version.h>
 
 #include "harness.h"
 #include "rte_pmd_bsdtap.h"
@@ -341,6 +342,38 @@ TEST_F(QueueSetup, BadQueueIdNullPoolTinyPool)
 	ports_.clear();
 	rte_mempool_free(tiny);
 	rte_mempool_free(few);
+}
+
+/* rte_eth_rx_queue_count is the inq's depth (frames written, not yet
+ * received); rte_eth_tx_queue_count (DPDK 24.03 on) the devq's (frames sent,
+ * not yet read). */
+TEST_F(QueueSetup, QueueCountIsRingDepth)
+{
+	std::string name = bt::unique_name();
+	int port = make(name);
+	ASSERT_GE(port, 0);
+	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name.c_str(), 0, 0);
+	ASSERT_NE(r, nullptr);
+	EXPECT_EQ(rte_eth_rx_queue_count(port, 0), 0);
+	auto f = bt::frame(64);
+	for (int i = 0; i < 5; i++)
+		ASSERT_EQ(rte_pmd_bsdtap_write(r, f.data(), f.size()), 64);
+	EXPECT_EQ(rte_eth_rx_queue_count(port, 0), 5);
+	auto got = bt::rx_wait(port, 0, 5);
+	EXPECT_EQ(got.size(), 5u);
+	bt::free_all(got);
+	EXPECT_EQ(rte_eth_rx_queue_count(port, 0), 0);
+#if RTE_VERSION >= RTE_VERSION_NUM(24, 3, 0, 0)
+	EXPECT_EQ(rte_eth_tx_queue_count(port, 0), 0);
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(bt::tx1(port, 0, bt::mbuf_of(bt::frame(64))), 1);
+	EXPECT_EQ(rte_eth_tx_queue_count(port, 0), 3);
+	char buf[RTE_PMD_BSDTAP_MRU];
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(rte_pmd_bsdtap_read(r, buf, sizeof(buf)), 64);
+	EXPECT_EQ(rte_eth_tx_queue_count(port, 0), 0);
+#endif
+	EXPECT_EQ(rte_pmd_bsdtap_close(&r), 0);
 }
 
 TEST_F(QueueSetup, InfoReportsLimits)
