@@ -827,6 +827,8 @@ struct frame_set {
 	std::vector<uint8_t> data;
 	std::vector<std::pair<size_t, uint32_t>> frames; /* offset, length */
 	uint64_t skipped = 0;				 /* longer than the MRU */
+	uint64_t empty = 0;				 /* records of no bytes: not frames */
+	std::string cut; /* the last record was cut short: libpcap's words */
 };
 
 frame_set g_replay;
@@ -854,13 +856,23 @@ bool load_capture(const std::string &path, frame_set *fs, std::string *err)
 			fs->skipped++;
 			continue;
 		}
+		if (h->caplen == 0) {
+			fs->empty++; /* a write of 0 bytes would deliver nothing (C21) */
+			continue;
+		}
 		fs->frames.emplace_back(fs->data.size(), h->caplen);
 		fs->data.insert(fs->data.end(), d, d + h->caplen);
 	}
 	if (rc == -1) {
-		*err = path + ": " + pcap_geterr(p);
-		pcap_close(p);
-		return false;
+		/* A capture cut short (a dump that was killed, a full disk) ends in
+		 * a partial record: the complete ones before it are replayed. */
+		std::string why = pcap_geterr(p);
+		if (why.find("truncated") == std::string::npos || fs->frames.empty()) {
+			*err = path + ": " + why;
+			pcap_close(p);
+			return false;
+		}
+		fs->cut = why;
 	}
 	pcap_close(p);
 	if (fs->frames.empty()) {
@@ -1303,20 +1315,6 @@ int main(int argc, char **argv)
 	if (o.mode == run_mode::dump && o.out == "-")
 		msg = stderr;
 
-	if (o.mode == run_mode::replay) {
-		std::string err;
-		if (!load_capture(o.in, &g_replay, &err)) {
-			fprintf(stderr, "bsdtap-reader: %s\n", err.c_str());
-			return 1;
-		}
-		fprintf(msg, "replay: %zu frames loaded from %s", g_replay.frames.size(),
-			o.in.c_str());
-		if (g_replay.skipped > 0)
-			fprintf(msg, " (%" PRIu64 " longer than %u bytes skipped)",
-				g_replay.skipped, RTE_PMD_BSDTAP_MRU);
-		fprintf(msg, "\n");
-	}
-
 	/* The worker gets the CPUs this process may use; EAL pins the main thread. */
 	cpu_set_t cpus;
 	CPU_ZERO(&cpus);
@@ -1344,6 +1342,29 @@ int main(int argc, char **argv)
 	if (secondary && rte_eal_primary_proc_alive(config.c_str()) == 0) {
 		no_primary(prefix);
 		return 1;
+	}
+
+	/* The capture is loaded once the primary is known to be there, and
+	 * before EAL starts, so that a bad file fails early. */
+	if (o.mode == run_mode::replay) {
+		std::string err;
+		if (!load_capture(o.in, &g_replay, &err)) {
+			fprintf(stderr, "bsdtap-reader: %s\n", err.c_str());
+			return 1;
+		}
+		fprintf(msg, "replay: %zu frames loaded from %s", g_replay.frames.size(),
+			o.in.c_str());
+		if (g_replay.skipped > 0)
+			fprintf(msg, " (%" PRIu64 " longer than %u bytes skipped)",
+				g_replay.skipped, RTE_PMD_BSDTAP_MRU);
+		if (g_replay.empty > 0)
+			fprintf(msg, " (%" PRIu64 " empty records skipped)", g_replay.empty);
+		fprintf(msg, "\n");
+		if (!g_replay.cut.empty())
+			fprintf(stderr,
+				"bsdtap-reader: warning: %s: the last record is cut short (%s); "
+				"replaying the %zu complete frames before it\n",
+				o.in.c_str(), g_replay.cut.c_str(), g_replay.frames.size());
 	}
 
 	/* Signals go to the main thread only: block them before EAL makes threads. */
