@@ -38,6 +38,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
 
@@ -297,6 +298,7 @@ struct totals {
 	counter rd_frames, rd_bytes; /* taken from the devq: what the application sent */
 	counter wr_frames, wr_bytes; /* given to the inq: what the application receives */
 	counter local_drops;	     /* frames this program had to drop */
+	counter dumped;		     /* dump: frames wholly written to the file */
 };
 
 totals g_tot;
@@ -569,6 +571,14 @@ end_t run_echo(worker_ctx &c)
 
 /* ------------------------------------------------------- dump: pcap(ng) */
 
+/*
+ * A capture file, pcap or pcapng, written through a buffer of its own with
+ * write(2), so that every error is seen (libpcap's dumper and stdio keep
+ * them to themselves) and the count of frames actually in the file is
+ * exact: a frame counts once all its bytes are written. On an error the
+ * file (when it is a regular one) is cut back to its last whole frame, so
+ * it stays a readable capture of what was counted.
+ */
 class capture_file
 {
 public:
@@ -576,75 +586,130 @@ public:
 
 	bool open(const std::string &path, const std::string &ifname, std::string *err)
 	{
+		path_ = path;
 		ng_ = path.size() > 7 && path.compare(path.size() - 7, 7, ".pcapng") == 0;
-		if (!ng_) {
-			pcap_ = pcap_open_dead(DLT_EN10MB, snaplen);
-			if (pcap_ == nullptr) {
-				*err = "pcap_open_dead failed";
+		if (path == "-") {
+			fd_ = STDOUT_FILENO;
+		} else {
+			fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (fd_ < 0) {
+				*err = path + ": " + strerror(errno);
 				return false;
 			}
-			dumper_ = pcap_dump_open(pcap_, path.c_str());
-			if (dumper_ == nullptr) {
-				*err = path + ": " + pcap_geterr(pcap_);
-				return false;
-			}
-			return true;
+			own_ = true;
 		}
-		f_ = fopen(path.c_str(), "wb");
-		if (f_ == nullptr) {
-			*err = path + ": " + strerror(errno);
+		struct stat st;
+		regular_ = fstat(fd_, &st) == 0 && S_ISREG(st.st_mode);
+		if (ng_) {
+			write_shb();
+			write_idb(ifname);
+		} else {
+			write_pcap_header();
+		}
+		head_ = buf_.size(); /* not a frame: counted in no record */
+		if (!flush()) {
+			*err = error_text();
 			return false;
 		}
-		return write_shb() && write_idb(ifname);
+		return true;
 	}
 
 	bool write(const timespec &ts, const uint8_t *data, uint32_t caplen, uint32_t len)
 	{
 		if (!ng_) {
-			pcap_pkthdr h{};
-			h.ts.tv_sec = ts.tv_sec;
-			h.ts.tv_usec = ts.tv_nsec / 1000;
-			h.caplen = caplen;
-			h.len = len;
-			pcap_dump(reinterpret_cast<u_char *>(dumper_), &h, data);
-			return true;
+			/* pcap record header: seconds, microseconds, caplen, len. */
+			uint32_t hdr[4] = {static_cast<uint32_t>(ts.tv_sec),
+					   static_cast<uint32_t>(ts.tv_nsec / 1000), caplen, len};
+			append(buf_, hdr, sizeof(hdr));
+			append(buf_, data, caplen);
+		} else {
+			/* Enhanced Packet Block, timestamps in nanoseconds (if_tsresol 9). */
+			uint64_t t = static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL +
+				     static_cast<uint64_t>(ts.tv_nsec);
+			uint32_t padded = (caplen + 3) & ~3u;
+			uint32_t total = 32 + padded;
+			uint32_t hdr[7] = {6,
+					   total,
+					   0,
+					   static_cast<uint32_t>(t >> 32),
+					   static_cast<uint32_t>(t),
+					   caplen,
+					   len};
+			static const uint8_t zero[4] = {};
+			append(buf_, hdr, sizeof(hdr));
+			append(buf_, data, caplen);
+			append(buf_, zero, padded - caplen);
+			append(buf_, &total, 4);
 		}
-		/* Enhanced Packet Block, timestamps in nanoseconds (if_tsresol 9). */
-		uint64_t t = static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL +
-			     static_cast<uint64_t>(ts.tv_nsec);
-		uint32_t padded = (caplen + 3) & ~3u;
-		uint32_t total = 32 + padded;
-		uint32_t hdr[7] = {
-		    6,	    total, 0, static_cast<uint32_t>(t >> 32), static_cast<uint32_t>(t),
-		    caplen, len};
-		static const uint8_t zero[4] = {};
-		return put(hdr, sizeof(hdr)) && put(data, caplen) && put(zero, padded - caplen) &&
-		       put(&total, 4);
+		ends_.push_back(buf_.size());
+		return buf_.size() < flush_at || flush();
+	}
+
+	/* Writes what is buffered; false (errno kept) on an error. */
+	bool flush()
+	{
+		size_t done = 0;
+		while (done < buf_.size() && err_ == 0) {
+			ssize_t w = ::write(fd_, buf_.data() + done, buf_.size() - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				err_ = w < 0 ? errno : EIO;
+			else
+				done += static_cast<size_t>(w);
+		}
+		/* Frames whose every byte is in the file. */
+		size_t whole = head_;
+		size_t k = 0;
+		while (k < ends_.size() && ends_[k] <= done)
+			whole = ends_[k++];
+		frames_ += k;
+		if (err_ != 0 && regular_ && done > whole)
+			RTE_SET_USED(ftruncate(fd_, static_cast<off_t>(written_ + whole)));
+		written_ += err_ != 0 ? whole : done;
+		buf_.clear();
+		ends_.clear();
+		head_ = 0;
+		return err_ == 0;
 	}
 
 	bool close()
 	{
-		bool ok = true;
-		if (dumper_ != nullptr) {
-			ok = pcap_dump_flush(dumper_) == 0;
-			pcap_dump_close(dumper_);
-			dumper_ = nullptr;
+		if (fd_ < 0)
+			return err_ == 0;
+		bool ok = flush();
+		if (own_ && ::close(fd_) != 0 && ok) {
+			err_ = errno;
+			ok = false;
 		}
-		if (pcap_ != nullptr) {
-			pcap_close(pcap_);
-			pcap_ = nullptr;
-		}
-		if (f_ != nullptr) {
-			ok = fclose(f_) == 0 && ok;
-			f_ = nullptr;
-		}
+		fd_ = -1;
 		return ok;
+	}
+
+	/* Frames in the file. */
+	uint64_t frames() const { return frames_; }
+	std::string error_text() const
+	{
+		return path_ + ": write failed after " + std::to_string(frames_) +
+		       " frames: " + strerror(err_);
 	}
 
 	static constexpr uint32_t snaplen = 65535;
 
 private:
-	bool put(const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, f_) == n; }
+	/* Written in one write(2) once this much is buffered. */
+	static constexpr size_t flush_at = 256 * 1024;
+
+	void write_pcap_header()
+	{
+		const uint32_t magic = 0xa1b2c3d4; /* microsecond timestamps */
+		const uint16_t version[2] = {2, 4};
+		const uint32_t rest[4] = {0 /* thiszone */, 0 /* sigfigs */, snaplen,
+					  1 /* LINKTYPE_ETHERNET */};
+		append(buf_, &magic, 4);
+		append(buf_, version, 4);
+		append(buf_, rest, sizeof(rest));
+	}
 
 	static void append(std::vector<uint8_t> &b, const void *p, size_t n)
 	{
@@ -664,15 +729,17 @@ private:
 		b.resize((b.size() + 3) & ~static_cast<size_t>(3), 0);
 	}
 
-	bool write_block(uint32_t type, const std::vector<uint8_t> &body)
+	void write_block(uint32_t type, const std::vector<uint8_t> &body)
 	{
 		uint32_t total = static_cast<uint32_t>(12 + body.size());
-		return put(&type, 4) && put(&total, 4) && put(body.data(), body.size()) &&
-		       put(&total, 4);
+		append(buf_, &type, 4);
+		append(buf_, &total, 4);
+		append(buf_, body.data(), body.size());
+		append(buf_, &total, 4);
 	}
 
 	/* Section Header Block, in this machine's byte order (the magic says which). */
-	bool write_shb()
+	void write_shb()
 	{
 		std::vector<uint8_t> b;
 		const uint32_t magic = 0x1A2B3C4D;
@@ -684,11 +751,11 @@ private:
 		static const char app[] = "bsdtap-reader";
 		add_opt(b, 4 /* shb_userappl */, app, sizeof(app) - 1);
 		add_opt(b, 0 /* opt_endofopt */, nullptr, 0);
-		return write_block(0x0A0D0D0A, b);
+		write_block(0x0A0D0D0A, b);
 	}
 
 	/* Interface Description Block: Ethernet, named after the unit, ns timestamps. */
-	bool write_idb(const std::string &ifname)
+	void write_idb(const std::string &ifname)
 	{
 		std::vector<uint8_t> b;
 		const uint16_t linktype[2] = {1 /* LINKTYPE_ETHERNET */, 0};
@@ -699,13 +766,20 @@ private:
 		const uint8_t tsresol = 9;
 		add_opt(b, 9 /* if_tsresol */, &tsresol, 1);
 		add_opt(b, 0 /* opt_endofopt */, nullptr, 0);
-		return write_block(1, b);
+		write_block(1, b);
 	}
 
+	std::string path_;
 	bool ng_ = false;
-	pcap_t *pcap_ = nullptr;
-	pcap_dumper_t *dumper_ = nullptr;
-	FILE *f_ = nullptr;
+	int fd_ = -1;
+	bool own_ = false;     /* opened here (not standard output): closed here */
+	bool regular_ = false; /* a regular file: cut back to whole frames on an error */
+	int err_ = 0;
+	std::vector<uint8_t> buf_;
+	std::vector<size_t> ends_; /* where each buffered frame ends in buf_ */
+	size_t head_ = 0;	   /* bytes of buf_ that are the file's header */
+	uint64_t frames_ = 0;	   /* frames wholly written */
+	uint64_t written_ = 0;	   /* bytes in the file */
 };
 
 end_t run_dump(worker_ctx &c)
@@ -746,14 +820,13 @@ end_t run_dump(worker_ctx &c)
 		rte_pktmbuf_free_bulk(pkts, n);
 		g_tot.rd_frames.add(n);
 		g_tot.rd_bytes.add(bytes);
-		if (!ok) {
-			c.error = o.out + ": write failed: " + strerror(errno);
-			end = end_t::failed;
+		if (!ok)
 			break;
-		}
 	}
-	if (!file.close() && end != end_t::failed) {
-		c.error = o.out + ": write failed: " + strerror(errno);
+	bool ok = file.close();
+	g_tot.dumped.add(file.frames());
+	if (!ok) {
+		c.error = file.error_text();
 		end = end_t::failed;
 	}
 	return end;
@@ -765,6 +838,8 @@ struct frame_set {
 	std::vector<uint8_t> data;
 	std::vector<std::pair<size_t, uint32_t>> frames; /* offset, length */
 	uint64_t skipped = 0;				 /* longer than the MRU */
+	uint64_t empty = 0;				 /* records of no bytes: not frames */
+	std::string cut; /* the last record was cut short: libpcap's words */
 };
 
 frame_set g_replay;
@@ -792,13 +867,23 @@ bool load_capture(const std::string &path, frame_set *fs, std::string *err)
 			fs->skipped++;
 			continue;
 		}
+		if (h->caplen == 0) {
+			fs->empty++; /* a write of 0 bytes would deliver nothing (C21) */
+			continue;
+		}
 		fs->frames.emplace_back(fs->data.size(), h->caplen);
 		fs->data.insert(fs->data.end(), d, d + h->caplen);
 	}
 	if (rc == -1) {
-		*err = path + ": " + pcap_geterr(p);
-		pcap_close(p);
-		return false;
+		/* A capture cut short (a dump that was killed, a full disk) ends in
+		 * a partial record: the complete ones before it are replayed. */
+		std::string why = pcap_geterr(p);
+		if (why.find("truncated") == std::string::npos || fs->frames.empty()) {
+			*err = path + ": " + why;
+			pcap_close(p);
+			return false;
+		}
+		fs->cut = why;
 	}
 	pcap_close(p);
 	if (fs->frames.empty()) {
@@ -1204,6 +1289,9 @@ void print_totals(const options &o, const char *why, double secs, port_stats *ps
 		o.queue, why, secs);
 	print_rate_line("read", g_tot.rd_frames.get(), read_bytes(o, ps), secs);
 	print_rate_line("written", g_tot.wr_frames.get(), g_tot.wr_bytes.get(), secs);
+	if (o.mode == run_mode::dump)
+		fprintf(msg, "  dumped   %12" PRIu64 " frames to %s\n", g_tot.dumped.get(),
+			o.out.c_str());
 	fprintf(msg,
 		"  drops    %" PRIu64 " (devq full %" PRIu64 ", inq full %" PRIu64
 		", no mbuf %" PRIu64 ", reader %" PRIu64 ")\n",
@@ -1238,20 +1326,6 @@ int main(int argc, char **argv)
 	if (o.mode == run_mode::dump && o.out == "-")
 		msg = stderr;
 
-	if (o.mode == run_mode::replay) {
-		std::string err;
-		if (!load_capture(o.in, &g_replay, &err)) {
-			fprintf(stderr, "bsdtap-reader: %s\n", err.c_str());
-			return 1;
-		}
-		fprintf(msg, "replay: %zu frames loaded from %s", g_replay.frames.size(),
-			o.in.c_str());
-		if (g_replay.skipped > 0)
-			fprintf(msg, " (%" PRIu64 " longer than %u bytes skipped)",
-				g_replay.skipped, RTE_PMD_BSDTAP_MRU);
-		fprintf(msg, "\n");
-	}
-
 	/* The worker gets the CPUs this process may use; EAL pins the main thread. */
 	cpu_set_t cpus;
 	CPU_ZERO(&cpus);
@@ -1281,6 +1355,29 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* The capture is loaded once the primary is known to be there, and
+	 * before EAL starts, so that a bad file fails early. */
+	if (o.mode == run_mode::replay) {
+		std::string err;
+		if (!load_capture(o.in, &g_replay, &err)) {
+			fprintf(stderr, "bsdtap-reader: %s\n", err.c_str());
+			return 1;
+		}
+		fprintf(msg, "replay: %zu frames loaded from %s", g_replay.frames.size(),
+			o.in.c_str());
+		if (g_replay.skipped > 0)
+			fprintf(msg, " (%" PRIu64 " longer than %u bytes skipped)",
+				g_replay.skipped, RTE_PMD_BSDTAP_MRU);
+		if (g_replay.empty > 0)
+			fprintf(msg, " (%" PRIu64 " empty records skipped)", g_replay.empty);
+		fprintf(msg, "\n");
+		if (!g_replay.cut.empty())
+			fprintf(stderr,
+				"bsdtap-reader: warning: %s: the last record is cut short (%s); "
+				"replaying the %zu complete frames before it\n",
+				o.in.c_str(), g_replay.cut.c_str(), g_replay.frames.size());
+	}
+
 	/* Signals go to the main thread only: block them before EAL makes threads. */
 	sigset_t sigs;
 	sigemptyset(&sigs);
@@ -1289,6 +1386,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error (EFBIG), not a death */
 	g_main_thread = pthread_self();
 
 	std::vector<char *> eal_argv;

@@ -6,6 +6,9 @@
 #  1. replay of a 500-frame pcap once: testpmd receives exactly 500 frames;
 #     the same with the pcapng file.
 #  2. replay --loop --rate 2000 for 2 s: about 4000 frames, all received.
+#  3. a capture whose last record is cut short: the complete ones replayed.
+#  4. records of no bytes are skipped, not counted as frames.
+#  5. with no primary, that is said before the file is read.
 # Usage: test_app_replay.sh <librte_net_bsdtap.so> <bsdtap-reader>
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=test_app_lib.sh
@@ -67,5 +70,46 @@ else
 fi
 app_check "testpmd received all $written frames" "testpmd received $((after - before)) of ${written:-none} frames" \
 	"$((after - before))" -eq "${written:-0}"
+
+echo "3. a capture whose last record is cut short (a dump killed mid-write):"
+size=$(stat -c %s "$APP_WORK/frames.pcap")
+head -c $((size - 10)) "$APP_WORK/frames.pcap" >"$APP_WORK/cut.pcap"
+before=$(rx_packets)
+reader_start cut replay --unit tap0 --in "$APP_WORK/cut.pcap" --duration 20
+reader_wait cut || app_fail "replay of cut.pcap exited with status $?"
+written=$(reader_total cut written)
+after=$(rx_settle "$before" 499)
+app_check "the 499 complete frames were replayed, with a warning" \
+	"wrote ${written:-none} frames (499 expected), warning: $(grep -c 'cut short' "$APP_WORK/cut.log")" \
+	"${written:-0}" -eq 499 -a "$((after - before))" -eq 499 -a "$(grep -c 'cut short' "$APP_WORK/cut.log")" -ge 1
+
+echo "4. empty records are not frames:"
+# The pcap's header, then each of its first 3 records followed by an empty one.
+python3 - "$APP_WORK/frames.pcap" "$APP_WORK/empty.pcap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+out, at = [d[:24]], 24
+for _ in range(3):
+    sec, usec, cap, ln = struct.unpack("=IIII", d[at:at + 16])
+    out.append(d[at:at + 16 + cap])
+    out.append(struct.pack("=IIII", sec, usec, 0, 0))
+    at += 16 + cap
+open(sys.argv[2], "wb").write(b"".join(out))
+PY
+before=$(rx_packets)
+reader_start empty replay --unit tap0 --in "$APP_WORK/empty.pcap" --duration 20
+reader_wait empty || app_fail "replay of empty.pcap exited with status $?"
+written=$(reader_total empty written)
+after=$(rx_settle "$before" 3)
+app_check "3 frames written and received, 3 empty records skipped" \
+	"wrote ${written:-none} frames, testpmd received $((after - before)), 3 expected" \
+	"${written:-0}" -eq 3 -a "$((after - before))" -eq 3 -a "$(grep -c '3 empty records skipped' "$APP_WORK/empty.log")" -eq 1
+
+echo "5. no primary: said before the file is even read:"
+rc=0
+out=$("$APP_READER" --file-prefix "bsdtap-none-$$" -- replay --unit tap0 --in "$APP_WORK/no-such.pcap" 2>&1) || rc=$?
+echo "    | $out"
+app_check "replay without a primary names the missing primary" "status $rc: $out" \
+	"$rc" -eq 1 -a "$(grep -c 'no DPDK primary' <<<"$out")" -eq 1
 tp_cmd "stop" >/dev/null
 exit "$APP_FAILED"

@@ -86,7 +86,10 @@ INSTANTIATE_TEST_SUITE_P(
 	BadArg{"reader=", -EINVAL}, BadArg{"reader=cat", -EINVAL}, BadArg{"reader=echo1", -EINVAL},
 	BadArg{"txfull=block", -EINVAL}, BadArg{"mode=tun", -EINVAL},
 	BadArg{"up_on_open=2", -EINVAL}, BadArg{"user_open=yes", -EINVAL},
-	BadArg{"colour=blue", -EINVAL}, BadArg{"queues=1,queues=2", -EINVAL}));
+	BadArg{"colour=blue", -EINVAL}, BadArg{"queues=1,queues=2", -EINVAL}, BadArg{",", -EINVAL},
+	BadArg{"queues=1,", -EINVAL}, BadArg{",queues=1", -EINVAL},
+	BadArg{"queues=1,,ring_size=64", -EINVAL}, BadArg{"iface=.", -EINVAL},
+	BadArg{"iface=..", -EINVAL}));
 
 class DevargsGood : public bt::PortTest
 {

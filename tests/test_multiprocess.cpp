@@ -9,6 +9,7 @@
  */
 
 #include <cerrno>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -147,6 +148,40 @@ int child_main(const std::string &scenario, const std::string &unit)
 		if (rte_eth_tx_burst(port, 0, &m, 1) != 1)
 			return child_fail("tx", EIO);
 		return 0;
+	}
+	if (scenario == "churn" || scenario == "churnread") {
+		/* To be killed at a random moment (C45): opens, reads with both
+		 * copying calls, closes, again and again; says READ once it read.
+		 * churn reads a little per open, churnread a lot. */
+		const int reads = scenario == "churn" ? 16 : 4096;
+		static char bufs[32][1536];
+		struct iovec iov[32];
+		size_t lens[32];
+		for (unsigned i = 0; i < 32; i++)
+			iov[i] = {bufs[i], sizeof(bufs[i])};
+		bool said = false;
+		for (;;) {
+			rte_pmd_bsdtap_reader *c =
+			    rte_pmd_bsdtap_open(unit.c_str(), 0, RTE_PMD_BSDTAP_O_NONBLOCK);
+			if (c == nullptr) {
+				if (rte_errno != EBUSY)
+					return child_fail("churn: open", rte_errno);
+				continue;
+			}
+			for (int i = 0; i < reads; i++) {
+				int n = (i & 1) != 0 ? rte_pmd_bsdtap_read_burst(c, iov, lens, 32)
+						     : static_cast<int>(rte_pmd_bsdtap_read(
+							   c, bufs[0], sizeof(bufs[0])));
+				if (n > 0 && !said) {
+					printf("READ\n");
+					fflush(stdout);
+					said = true;
+				}
+				if (n < 0 && rte_errno == EAGAIN)
+					rte_pmd_bsdtap_wait(c, 1);
+			}
+			rte_pmd_bsdtap_close(&c);
+		}
 	}
 	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(unit.c_str(), 0, 0);
 	if (scenario == "busy") /* the parent holds queue 0 */
@@ -521,6 +556,86 @@ TEST_F(MultiProcess, C45_KilledReaderReleasesUnit)
 	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name_.c_str(), 0, 0);
 	EXPECT_NE(r, nullptr);
 	rte_pmd_bsdtap_close(&r);
+}
+
+/*
+ * C45 at any instruction: a secondary reader that opens, reads (read and
+ * read_burst, the copying calls) and closes in a loop is killed with
+ * SIGKILL at a random moment while this process transmits, round after
+ * round. After each kill, with the tx paused, the queue must open again at
+ * once (a claim whose process is dead is released on the spot), the mempool
+ * must be back at its baseline (nothing the dead reader was taking is
+ * lost, whether it died in a dequeue, its hand-back, its open or its close)
+ * and the next round's reader must read. A short run here; thousands of
+ * rounds with BSDTAP_STRESS_LONG=1.
+ */
+TEST_F(MultiProcess, C45_ReadersKilledAnywhereLoseNothing)
+{
+	const bool long_run = getenv("BSDTAP_STRESS_LONG") != nullptr;
+	const int rounds = long_run ? 3000 : 400;
+	const auto budget = long_run ? minutes(30) : seconds(25);
+	const unsigned seed = static_cast<unsigned>(time(nullptr));
+	srand(seed);
+	std::atomic<bool> pause_tx{false}, paused{false}, quit{false};
+	std::thread tx([&] {
+		while (!quit.load()) {
+			if (pause_tx.load()) {
+				paused.store(true);
+				std::this_thread::sleep_for(microseconds(100));
+				continue;
+			}
+			paused.store(false);
+			rte_mbuf *m[32];
+			if (rte_pktmbuf_alloc_bulk(g_pool, m, 32) != 0) {
+				std::this_thread::sleep_for(microseconds(100));
+				continue;
+			}
+			/* Long frames, not filled: the reader's copies are the slow
+			 * side, so it spends its time inside its take-copy-hand-back. */
+			for (rte_mbuf *b : m)
+				rte_pktmbuf_append(b, 1500);
+			uint16_t sent = rte_eth_tx_burst(port_, 0, m, 32);
+			rte_pktmbuf_free_bulk(m + sent, 32 - sent);
+		}
+	});
+	auto stop_tx = [&] {
+		pause_tx.store(true);
+		paused.store(false);
+		while (!paused.load())
+			std::this_thread::sleep_for(microseconds(50));
+	};
+	const auto end = steady_clock::now() + budget;
+	int done = 0;
+	for (; done < rounds && steady_clock::now() < end; done++) {
+		Child c;
+		ASSERT_TRUE(c.start(done % 2 == 0 ? "churn" : "churnread", name_));
+		ASSERT_TRUE(c.expect("READ", 10000))
+		    << "round " << done << " (seed " << seed << "): the reader read nothing";
+		std::this_thread::sleep_for(microseconds(rand() % 5000));
+		kill(c.pid, SIGKILL);
+		c.wait_exit();
+		stop_tx();
+		/* Opens at once: the dead claim is released by the open itself. */
+		rte_pmd_bsdtap_reader *r = nullptr;
+		ASSERT_TRUE(eventually(
+		    [&] {
+			    r = rte_pmd_bsdtap_open(name_.c_str(), 0, RTE_PMD_BSDTAP_O_NONBLOCK);
+			    return r != nullptr;
+		    },
+		    2000))
+		    << "round " << done << " (seed " << seed << "): " << rte_strerror(rte_errno);
+		rte_pmd_bsdtap_wait(r, 0); /* an empty devq: frees what was handed back */
+		rte_pmd_bsdtap_close(&r);
+		ASSERT_TRUE(
+		    eventually([&] { return rte_mempool_in_use_count(g_pool) == in_use_; }, 2000))
+		    << "round " << done << " (seed " << seed << "): mbufs in use "
+		    << rte_mempool_in_use_count(g_pool) << ", baseline " << in_use_;
+		pause_tx.store(false);
+	}
+	quit.store(true);
+	tx.join();
+	printf("%d readers killed at random points, seed %u\n", done, seed);
+	EXPECT_GE(done, long_run ? rounds : 20);
 }
 
 TEST_F(MultiProcess, C44_PortClosedUnderSecondaryReader)

@@ -83,6 +83,10 @@ int h_iface(const char *key, const char *value, void *opaque) noexcept
 		return bad(key, value, "empty value", -EINVAL);
 	if (strlen(value) >= sizeof(a->iface))
 		return bad(key, value, "longer than IFNAMSIZ-1", -ERANGE);
+	/* Not names (the kernel refuses them too): and a name may end up in a
+	 * path, where they would mean a directory. */
+	if (strcmp(value, ".") == 0 || strcmp(value, "..") == 0)
+		return bad(key, value, "'.' and '..' are not interface names", -EINVAL);
 	for (const char *p = value; *p != '\0'; p++) {
 		bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 			  (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.';
@@ -354,11 +358,42 @@ const char *socket_kind_name(socket_kind k) noexcept
 	}
 }
 
+/* rte_kvargs skips empty items (",", "queues=1,"): a stray comma is most
+ * likely a value lost on the way, so it is refused, naming where. Commas
+ * inside a bracketed list value are not item separators. */
+static bool has_empty_item(const char *args) noexcept
+{
+	int depth = 0;
+	size_t item = 0, len = 0, i = 0;
+	for (;; i++) {
+		char c = args[i];
+		if (c == '[')
+			depth++;
+		else if (c == ']' && depth > 0)
+			depth--;
+		if ((c == ',' && depth == 0) || c == '\0') {
+			if (len == 0) {
+				BSDTAP_LOG(ERR, "devargs \"%s\": item %zu is empty (a stray ',')",
+					   args, item + 1);
+				return true;
+			}
+			if (c == '\0')
+				return false;
+			item++;
+			len = 0;
+			continue;
+		}
+		len++;
+	}
+}
+
 int devargs_parse(const char *args, devargs *out) noexcept
 {
 	*out = devargs_defaults();
 	if (args == nullptr || *args == '\0')
 		return 0;
+	if (has_empty_item(args))
+		return -EINVAL;
 	struct rte_kvargs *kv = rte_kvargs_parse(args, valid_arguments);
 	if (kv == nullptr) {
 		BSDTAP_LOG(

@@ -594,12 +594,16 @@ unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int s
 		queue &q = u->q[i];
 		char rn[RTE_RING_NAMESIZE];
 		/* The devq's consumer is the reader, and control purges it on stop
-		 * and close: dequeues are multi-consumer-safe (the mc_ calls), the
+		 * and close: the reader's dequeues are single-consumer when it can
+		 * be kept out of a purge (membarrier, rd_busy), multi-consumer
+		 * otherwise, and the purge's multi-consumer; each names its mode.
+		 * The ring is single-consumer by default so that a copying read can
+		 * use the peek calls (start moves the head, finish the tail). The
 		 * producer is one tx lcore. The inq is strictly SP/SC. */
 		snprintf(rn, sizeof(rn), "bsdtap%" PRIu32 "_%" PRIu32 "_d%u", getpid() % 100000, id,
 			 i);
-		q.devq =
-		    rte_ring_create(rn, args.ring_size, socket, RING_F_SP_ENQ | RING_F_EXACT_SZ);
+		q.devq = rte_ring_create(rn, args.ring_size, socket,
+					 RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 		snprintf(rn, sizeof(rn), "bsdtap%" PRIu32 "_%" PRIu32 "_i%u", getpid() % 100000, id,
 			 i);
 		q.inq = rte_ring_create(rn, args.ring_size, socket,
@@ -805,10 +809,10 @@ void unit_destroy(unit *u) noexcept
 	unit_free(u);
 }
 
-void unit_put(unit *u) noexcept
+bool unit_put(unit *u) noexcept
 {
 	if (u->refcnt.fetch_sub(1) != 1)
-		return;
+		return false;
 	if (primary_process) {
 		unit_destroy(u);
 	} else {
@@ -816,34 +820,94 @@ void unit_put(unit *u) noexcept
 		registry_remove(u);
 		mp_notify(MP_RELEASE, u, 0);
 	}
+	return true;
 }
 
 /*
- * Keep a single-consumer reader out of the devq (see reader_devq_take): the
- * caller has raised q->purging; the membarrier pairs with the reader's
- * compiler barrier between its rd_busy store and its purging load, so
- * either the reader sees purging and stays out, or rd_busy is seen here
- * and the reader's dequeue is waited for. A reader that died inside its
- * dequeue is not waited for; one that stays inside for a second (stopped
- * by a debugger, say) is, after a warning, left alone: no purge.
+ * A reader process may die at any instruction (C45), and with it the one
+ * side of each ring it owns: the devq's consumer, the retq's and the inq's
+ * producer. rte_ring moves a head, copies, then moves the tail; a death in
+ * between leaves head and tail apart, and the next multi-consumer (or
+ * multi-producer) operation would wait for that tail forever. Once that
+ * reader is known to be gone (its pid is dead, or it is closing), nobody
+ * else works that side, and the side is put back:
+ *  - devq: the slots between its consumer tail and head still hold the
+ *    frames the dead reader was taking (the producer cannot reuse them
+ *    before the tail moves). If a copying read had already put them on the
+ *    retq (rd_handoff, the retq's tail moved past rd_retq_mark), the tail
+ *    goes to the head; otherwise the head goes back to the tail and the
+ *    purge frees them: nothing leaks;
+ *  - retq, inq: the producer head goes back to the tail; what the dead
+ *    reader was enqueueing there never became visible, and those mbufs are
+ *    lost with it (they were in its hands: see doc/reader-api.md).
+ * The caller holds purge_mtx, so no other purge dequeues meanwhile.
+ */
+static void repair_rings(queue *q) noexcept
+{
+	struct rte_ring *d = q->devq;
+	uint32_t t = __atomic_load_n(&d->cons.tail, __ATOMIC_ACQUIRE);
+	uint32_t h = __atomic_load_n(&d->cons.head, __ATOMIC_ACQUIRE);
+	if (h != t) {
+		bool on_retq = q->rd_handoff.load() != 0 &&
+			       __atomic_load_n(&q->retq->prod.tail, __ATOMIC_ACQUIRE) !=
+				   q->rd_retq_mark.load();
+		if (on_retq)
+			__atomic_store_n(&d->cons.tail, h, __ATOMIC_RELEASE);
+		else
+			__atomic_store_n(&d->cons.head, t, __ATOMIC_RELEASE);
+		BSDTAP_LOG(NOTICE, "queue %u: devq repaired after a dead reader (%u frames %s)",
+			   q->qid, h - t, on_retq ? "were handed back" : "back in the devq");
+	}
+	q->rd_handoff.store(0);
+	q->rd_busy.store(0);
+	for (struct rte_ring *r : {q->retq, q->inq}) {
+		if (r == nullptr)
+			continue;
+		uint32_t pt = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&r->prod.head, __ATOMIC_ACQUIRE) != pt)
+			__atomic_store_n(&r->prod.head, pt, __ATOMIC_RELEASE);
+	}
+}
+
+static bool pid_dead(int32_t pid) noexcept
+{
+	return pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH);
+}
+
+/*
+ * Keep a live reader out of the devq while it is purged. Single-consumer
+ * readers (see devq_take in the reader): the caller has raised q->purging;
+ * the membarrier pairs with the reader's compiler barrier between its
+ * rd_busy store and its purging load, so either the reader sees purging and
+ * stays out, or rd_busy is seen here and the reader's dequeue is waited
+ * for. Multi-consumer readers (no membarrier): a dequeue in progress (head
+ * ahead of tail) is waited for. Either wait looks at the claimant's pid:
+ * a dead (or absent) reader is not waited for, its rings are repaired; one
+ * that stays inside for a second (stopped by a debugger, say) is, after a
+ * warning, left alone: no purge. Nothing here waits without a bound.
  */
 static bool exclude_devq_reader(queue *q) noexcept
 {
-	if (!q->asym_fence)
-		return true; /* readers dequeue multi-consumer: nothing to wait for */
-	reader_sleep_fence(q);
+	if (q->asym_fence)
+		reader_sleep_fence(q);
+	const struct rte_ring *d = q->devq;
+	auto inside = [q, d] {
+		return q->asym_fence ? q->rd_busy.load(std::memory_order_acquire) != 0
+				     : __atomic_load_n(&d->cons.head, __ATOMIC_ACQUIRE) !=
+					   __atomic_load_n(&d->cons.tail, __ATOMIC_ACQUIRE);
+	};
 	const uint64_t hz = rte_get_timer_hz();
 	const uint64_t start = rte_get_timer_cycles();
-	while (q->rd_busy.load(std::memory_order_acquire) != 0) {
-		int32_t pid = q->opener_pid.load();
-		if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) {
-			q->rd_busy.store(0);
+	while (inside()) {
+		if (pid_dead(q->opener_pid.load())) {
+			repair_rings(q);
 			break;
 		}
 		if (rte_get_timer_cycles() - start > hz) {
-			BSDTAP_LOG(WARNING,
-				   "queue %u: the reader stays inside a dequeue; devq not purged",
-				   q->qid);
+			BSDTAP_LOG(
+			    WARNING,
+			    "queue %u: reader pid %d stays inside a dequeue; devq not purged",
+			    q->qid, q->opener_pid.load());
 			return false;
 		}
 		rte_pause();
@@ -851,15 +915,25 @@ static bool exclude_devq_reader(queue *q) noexcept
 	return true;
 }
 
-void unit_purge_devq(queue *q) noexcept
+/* Purges run in the primary (control, the rte_mp thread, the dead-reader
+ * check): one at a time, so a repair never races another purge's dequeue. */
+static std::mutex purge_mtx;
+
+void unit_purge_devq(queue *q, bool reader_gone) noexcept
 {
 	if (q->devq == nullptr)
 		return;
 	struct rte_mbuf *m[64];
 	unsigned n;
 	uint64_t total = 0;
+	std::lock_guard<std::mutex> lk(purge_mtx);
 	q->purging.fetch_add(1);
-	if (exclude_devq_reader(q)) {
+	bool ok = true;
+	if (reader_gone)
+		repair_rings(q);
+	else
+		ok = exclude_devq_reader(q);
+	if (ok) {
 		while ((n = rte_ring_mc_dequeue_burst(q->devq, reinterpret_cast<void **>(m), 64,
 						      nullptr)) > 0) {
 			rte_pktmbuf_free_bulk(m, n);
@@ -874,6 +948,12 @@ void unit_purge_devq(queue *q) noexcept
 	}
 	if (total > 0)
 		q->purged.add_shared(total);
+}
+
+void unit_repair_rings(queue *q) noexcept
+{
+	std::lock_guard<std::mutex> lk(purge_mtx);
+	repair_rings(q);
 }
 
 void unit_purge_retq(queue *q) noexcept

@@ -103,6 +103,14 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	/* [rd] the reader's side. */
 	/* Set while the reader is inside a single-consumer devq dequeue. */
 	alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint32_t> rd_busy{0};
+	/* A copying read's hand-off (see take_copy in the reader): the frames it
+	 * copies stay the devq's (consumer head moved, tail not) until they are
+	 * on the retq. rd_handoff is set meanwhile, and rd_retq_mark is the
+	 * retq's producer tail before; so the release of a reader killed inside
+	 * knows whether the frames between the devq's tail and head are on the
+	 * retq (the tail moved past the mark) or still only in the devq. */
+	std::atomic<uint32_t> rd_handoff{0};
+	std::atomic<uint32_t> rd_retq_mark{0};
 	counter ierrors;   /* runts written (C25) */
 	counter rx_nombuf; /* C23: write found no mbuf */
 	counter imissed;   /* inq full, frame dropped */
@@ -124,7 +132,19 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 
 	/* Shared flags and reader state. */
 	alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint32_t> flags{0}; /* QF_*, [rd] and [tx] */
-	std::atomic<int32_t> opener_pid{0};			     /* [rd] C05/C38 */
+	/* The claim on the queue (C05/C38, C07): 0 free, else the pid of the
+	 * process whose reader holds it or is opening it. The opener takes it
+	 * first, with one compare-and-swap, before it touches anything else of
+	 * the queue; the release (close, or a dead reader's, C45) clears it last,
+	 * once the queue is clean. So a claim whose pid is dead, whatever that
+	 * process was doing, is always released by the primary. [rd] takes it,
+	 * [ctl] (the primary) clears it. */
+	std::atomic<int32_t> opener_pid{0};
+	/* [ctl] primary only, under its owner lock: what the claim counts in the
+	 * unit (a handle's reference, nb_open, and nb_builtin when 2): 0 until
+	 * the primary's half of the open has counted, so a reader killed inside
+	 * its open is uncounted exactly. */
+	std::atomic<uint32_t> counted{0};
 	std::atomic<int32_t> sigio_owner{0}; /* [rd] FIOSETOWN: pid, or -pgid */
 	struct rte_ether_addr remote_mac {
 	}; /* [rd] SIOCGIFADDR/SIOCSIFADDR (C34) */
@@ -192,9 +212,16 @@ inline void unit_set_mac(unit *u, const struct rte_ether_addr *a) noexcept
 
 /* Unit helpers shared by the ethdev ops and the reader API. */
 unit *unit_of(struct rte_eth_dev *dev) noexcept;
-void unit_put(unit *u) noexcept;
-void unit_purge_devq(queue *q) noexcept;
+/* Drop a reference; true when it was the last (the unit is gone). */
+bool unit_put(unit *u) noexcept;
+/* Empty the devq (C39, C42). reader_gone: the queue's reader is dead or
+ * closing, so nobody else dequeues: what a dead one left half done in the
+ * rings is repaired first (see unit_purge_devq). */
+void unit_purge_devq(queue *q, bool reader_gone = false) noexcept;
 void unit_purge_inq(queue *q) noexcept;
+/* Put back what a dead reader left half done in its rings (devq consumer,
+ * retq and inq producer); only once that reader is known gone. */
+void unit_repair_rings(queue *q) noexcept;
 /* Free what readers handed back (retq); any thread. */
 void unit_purge_retq(queue *q) noexcept;
 /* Re-evaluate the link and tell the application (LSC) if it changed. */

@@ -28,9 +28,9 @@ namespace bsdtap
 {
 
 /* Defined in bsdtap_reader.cpp: the primary's side of open and close. */
-void queue_release(unit *u, queue *q, bool builtin) noexcept;
-void unit_after_open(unit *u) noexcept;
-void unit_after_close(unit *u) noexcept;
+int queue_open_primary(unit *u, queue *q, int32_t pid, bool builtin) noexcept;
+int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcept;
+bool queue_reap(unit *u, queue *q) noexcept;
 void unit_destroy(unit *u) noexcept;
 
 namespace
@@ -46,6 +46,7 @@ struct mp_param {
 	uint32_t op;
 	uint16_t qid;
 	int32_t result;
+	int32_t pid;	    /* MP_OPEN, MP_CLOSE, MP_REAP: the claimant */
 	uint64_t unit_addr; /* MP_RELEASE: the unit, same address in every process */
 	char name[RTE_DEV_NAME_MAX_LEN];
 };
@@ -125,21 +126,35 @@ int mp_handler(const struct rte_mp_msg *msg, const void *peer) noexcept
 	if (u == nullptr)
 		return reply(msg, peer, -ENXIO, -1);
 	int ret = 0, fd = -1;
-	switch (p.op) {
+	if (p.op != MP_GET_EFD && p.op != MP_OPEN && p.op != MP_CLOSE && p.op != MP_REAP)
+		ret = -ENOTSUP;
+	else if (p.qid >= u->nb_queues)
+		ret = -EINVAL;
+	else if (p.op != MP_GET_EFD && p.pid <= 0)
+		ret = -EINVAL;
+	queue *q = ret == 0 ? &u->q[p.qid] : nullptr;
+	switch (ret == 0 ? p.op : 0) {
 	case MP_GET_EFD:
-		if (p.qid < u->nb_queues)
-			fd = u->q[p.qid].efd;
-		else
-			ret = -EINVAL;
+		fd = q->efd;
 		break;
-	case MP_OPENED:
-		unit_after_open(u);
+	case MP_OPEN:
+		ret = queue_open_primary(u, q, p.pid, false);
+		if (ret == 0)
+			fd = q->efd;
 		break;
-	case MP_CLOSED:
-		unit_after_close(u);
+	case MP_CLOSE: {
+		/* The answer says whether that was the unit's last reference: the
+		 * secondary then forgets it. */
+		ret = queue_close_primary(u, q, p.pid, nullptr);
+		bool last = unit_put(u);
+		return reply(msg, peer, ret == 0 && last ? 1 : ret, -1) < 0 ? -EIO : 0;
+	}
+	case MP_REAP:
+		if (q->opener_pid.load() == p.pid)
+			queue_reap(u, q);
 		break;
 	default:
-		ret = -ENOTSUP;
+		break;
 	}
 	ret = reply(msg, peer, ret, fd) < 0 ? -EIO : ret;
 	unit_put(u);
@@ -152,27 +167,15 @@ void reaper(void *) noexcept
 {
 	unit *units[RTE_MAX_ETHPORTS];
 	unsigned n = registry_take_all(units, RTE_MAX_ETHPORTS);
-	const pid_t self = getpid();
 	for (unsigned i = 0; i < n; i++) {
 		unit *u = units[i];
 		for (uint16_t k = 0; k < u->nb_queues; k++) {
 			queue *q = &u->q[k];
 			/* Mbufs readers handed back while the tx was idle. */
 			unit_purge_retq(q);
-			pid_t pid = q->opener_pid.load();
-			if ((q->flags.load() & QF_OPEN) == 0 || pid <= 0 || pid == self)
-				continue;
-			if (kill(pid, 0) == 0 || errno != ESRCH)
-				continue;
-			/* Only one releaser: claim the pid slot first. */
-			if (!q->opener_pid.compare_exchange_strong(pid, 0))
-				continue;
-			BSDTAP_LOG(NOTICE,
-				   "%s: queue %u: reader pid %d died without closing; released",
-				   u->iface, k, pid);
-			queue_release(u, q, false);
-			unit_after_close(u);
-			unit_put(u); /* the dead handle's reference */
+			/* A claim whose process is gone, wherever it died: in a
+			 * dequeue, in its open (not counted yet), in its close. */
+			queue_reap(u, q);
 		}
 		unit_put(u);
 	}
@@ -318,6 +321,44 @@ int mp_get_efd(const unit *u, uint16_t qid) noexcept
 	return fd >= 0 ? fd : -EIO;
 }
 
+int mp_open(const unit *u, uint16_t qid, int32_t pid) noexcept
+{
+	mp_param p{};
+	p.op = MP_OPEN;
+	p.qid = qid;
+	p.pid = pid;
+	snprintf(p.name, sizeof(p.name), "%s", u->name);
+	int fd = -1;
+	int ret = request(&p, &fd);
+	if (ret < 0)
+		return ret;
+	return fd >= 0 ? fd : -EIO;
+}
+
+int mp_close(const unit *u, uint16_t qid, int32_t pid) noexcept
+{
+	mp_param p{};
+	p.op = MP_CLOSE;
+	p.qid = qid;
+	p.pid = pid;
+	snprintf(p.name, sizeof(p.name), "%s", u->name);
+	int ret = request(&p, nullptr);
+	if (ret < 0 && ret != -ENXIO)
+		BSDTAP_LOG(WARNING, "%s: queue %u: the primary did not release it: %s", u->iface,
+			   qid, rte_strerror(-ret));
+	return ret;
+}
+
+void mp_reap(const unit *u, uint16_t qid, int32_t pid) noexcept
+{
+	mp_param p{};
+	p.op = MP_REAP;
+	p.qid = qid;
+	p.pid = pid;
+	snprintf(p.name, sizeof(p.name), "%s", u->name);
+	request(&p, nullptr);
+}
+
 void mp_notify(mp_op op, const unit *u, uint16_t qid) noexcept
 {
 	mp_param p{};
@@ -327,11 +368,8 @@ void mp_notify(mp_op op, const unit *u, uint16_t qid) noexcept
 	snprintf(p.name, sizeof(p.name), "%s", u->name);
 	int ret = request(&p, nullptr);
 	if (ret < 0 && ret != -ENXIO)
-		BSDTAP_LOG(WARNING, "%s: primary did not act on a %s: %s", u->iface,
-			   op == MP_OPENED   ? "open"
-			   : op == MP_CLOSED ? "close"
-					     : "release",
-			   rte_strerror(-ret));
+		BSDTAP_LOG(WARNING, "%s: primary did not act on a release (op %u): %s", u->iface,
+			   static_cast<unsigned>(op), rte_strerror(-ret));
 }
 
 } // namespace bsdtap

@@ -19,10 +19,11 @@ struct unit;
 
 enum mp_op : uint32_t {
 	MP_GET_EFD = 1, /* reply carries the queue's eventfd */
-	MP_OPENED,	/* a secondary opened a queue */
-	MP_CLOSED,	/* a secondary closed a queue */
 	MP_RELEASE,	/* a secondary dropped a closed port's last reference */
 	MP_OPS_NAMES,	/* names of the primary's mempool ops, from index qid */
+	MP_OPEN,	/* a secondary claimed a queue: the primary opens it (reply: eventfd) */
+	MP_CLOSE,	/* a secondary closes a queue: the primary releases it */
+	MP_REAP,	/* a secondary found a queue claimed by a dead process */
 };
 
 /* Primary: register the rte_mp action and start the dead-reader check. */
@@ -31,6 +32,14 @@ int mp_primary_init() noexcept;
 int mp_get_efd(const unit *u, uint16_t qid) noexcept;
 /* Secondary: order this process's mempool ops like the primary's. */
 void mp_align_mempool_ops() noexcept;
+/* Secondary: the primary's half of an open of queue qid claimed by pid;
+ * returns this process's copy of the queue's eventfd, or -errno. */
+int mp_open(const unit *u, uint16_t qid, int32_t pid) noexcept;
+/* Secondary: the primary releases queue qid claimed by pid; 1 when that
+ * dropped the unit's last reference, 0, or -errno. */
+int mp_close(const unit *u, uint16_t qid, int32_t pid) noexcept;
+/* Secondary: the primary releases queue qid if pid, its claimant, is dead. */
+void mp_reap(const unit *u, uint16_t qid, int32_t pid) noexcept;
 /* Secondary: tell the primary; waits for it to act. */
 void mp_notify(mp_op op, const unit *u, uint16_t qid) noexcept;
 

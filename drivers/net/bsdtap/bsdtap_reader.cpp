@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 #include <new>
 
 #include <poll.h>
@@ -29,6 +30,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_prefetch.h>
+#include <rte_ring_peek.h>
 
 #include "bsdtap_internal.h"
 #include "bsdtap_log.h"
@@ -172,6 +174,67 @@ struct rte_mbuf *take_one(rte_pmd_bsdtap_reader *r) noexcept
 	return take(r, m, 1) == 1 ? m[0] : nullptr;
 }
 
+/* Hand frames the reader is done with back to the tx lcore (it frees them,
+ * as for rte_pmd_bsdtap_free_burst); what does not fit is freed here. */
+inline void hand_back(queue *q, struct rte_mbuf **m, unsigned k) noexcept
+{
+	unsigned back =
+	    rte_ring_sp_enqueue_burst(q->retq, reinterpret_cast<void **>(m), k, nullptr);
+	if (unlikely(back < k))
+		rte_pktmbuf_free_bulk(m + back, k - back);
+}
+
+/*
+ * A copying read: take up to n frames, copy them out (out(m, k)) and hand
+ * them back, as one step that a reader killed at any instruction leaves
+ * repairable with nothing lost (C45). The frames stay the devq's while they
+ * are copied: the peek calls move the consumer head at the start and the
+ * tail only once the frames are on the retq; rd_handoff and rd_retq_mark
+ * tell the release of a dead reader on which side of the retq enqueue it
+ * died (see repair_rings in ethdev). The whole step is inside rd_busy, so a
+ * purge waits for it as for a plain dequeue. Costs two stores on the
+ * reader's own line per call. Without membarrier (multi-consumer dequeues),
+ * or with FIONREAD's frame held, it is a take, a copy and a hand-back: a
+ * reader killed between them loses what it held.
+ */
+template <typename Out>
+__rte_always_inline unsigned take_copy(rte_pmd_bsdtap_reader *r, struct rte_mbuf **m, unsigned n,
+				       Out out) noexcept
+{
+	queue *q = r->q;
+	if (unlikely(!r->sc_take || q->held.load(std::memory_order_relaxed) != nullptr)) {
+		unsigned k = take(r, m, n);
+		out(m, k);
+		hand_back(q, m, k);
+		return k;
+	}
+	const struct rte_ring *d = q->devq;
+	if (__atomic_load_n(&d->prod.tail, __ATOMIC_ACQUIRE) ==
+	    __atomic_load_n(&d->cons.head, __ATOMIC_RELAXED))
+		return 0;
+	unsigned k = 0;
+	q->rd_busy.store(1, std::memory_order_relaxed);
+	std::atomic_signal_fence(std::memory_order_seq_cst); /* the purger's membarrier */
+	if (likely(q->purging.load(std::memory_order_relaxed) == 0)) {
+		q->rd_retq_mark.store(__atomic_load_n(&q->retq->prod.tail, __ATOMIC_RELAXED),
+				      std::memory_order_relaxed);
+		q->rd_handoff.store(1, std::memory_order_release);
+		k = rte_ring_dequeue_burst_start(q->devq, reinterpret_cast<void **>(m), n, nullptr);
+		rte_compiler_barrier(); /* m[] was written as uint64_t: see take() */
+		out(m, k);
+		unsigned back =
+		    rte_ring_sp_enqueue_burst(q->retq, reinterpret_cast<void **>(m), k, nullptr);
+		rte_ring_dequeue_finish(q->devq, k);
+		q->rd_handoff.store(0, std::memory_order_release);
+		/* A full retq (the tx idle for a devq's worth): the rest is freed
+		 * here, after the devq let go of it, so never twice. */
+		if (unlikely(back < k))
+			rte_pktmbuf_free_bulk(m + back, k - back);
+	}
+	q->rd_busy.store(0, std::memory_order_release);
+	return k;
+}
+
 int64_t now_ms() noexcept
 {
 	struct timespec ts;
@@ -247,21 +310,107 @@ ssize_t fail(int err) noexcept
 
 /* ---------------------------------------------------------- open / close */
 
-/* The closing half of tapclose for one queue: also used for a reader that
- * died without closing (C45). The caller still holds the handle's reference. */
-void queue_release(unit *u, queue *q, bool builtin) noexcept
+void unit_after_open(unit *u) noexcept;
+void unit_after_close(unit *u) noexcept;
+
+namespace
 {
-	/* C33: owner and async are cleared on close. */
-	q->flags.fetch_and(~(QF_ASYNC | QF_RWAIT));
-	q->sigio_owner.store(0);
-	q->opener_pid.store(0);
-	unit_purge_devq(q); /* C42 */
-	q->flags.fetch_and(~QF_OPEN);
-	/* A tx racing this close may still queue a few frames; the next open,
-	 * port stop or close purges them. */
-	u->nb_open.fetch_sub(1);
-	if (builtin)
-		u->nb_builtin.fetch_sub(1);
+
+/* Primary only: makes a queue's claim and its counts in the unit change
+ * together (queue::opener_pid, queue::counted), wherever an open or a
+ * release runs: a reader's thread, the rte_mp thread for secondary readers,
+ * the dead-reader check. */
+std::mutex owner_mtx;
+
+bool pid_gone(int32_t pid) noexcept
+{
+	return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+} // namespace
+
+/* Primary: the primary's half of an open of q by the claimant pid: count
+ * the handle in the unit, make the queue clean (whatever its last reader
+ * left), mark it open. -EBUSY when pid no longer holds the claim. */
+int queue_open_primary(unit *u, queue *q, int32_t pid, bool builtin) noexcept
+{
+	{
+		std::lock_guard<std::mutex> lk(owner_mtx);
+		if (q->opener_pid.load() != pid)
+			return -EBUSY;
+		if (q->counted.exchange(builtin ? 2 : 1) == 0) {
+			u->refcnt.fetch_add(1);
+			u->nb_open.fetch_add(1);
+			if (builtin)
+				u->nb_builtin.fetch_add(1);
+		}
+		/* Frames a tx queued while racing the previous close are stale,
+		 * unless vmnet, where the devq buffers output while nobody reads.
+		 * Either way the previous reader is gone: its rings are repaired. */
+		if ((u->uflags.load() & UF_VMNET) == 0)
+			unit_purge_devq(q, true);
+		else
+			unit_repair_rings(q);
+		q->remote_mac = unit_mac(u); /* C05, C34 */
+		q->sigio_owner.store(0);
+		q->flags.fetch_or(QF_OPEN);
+	}
+	unit_after_open(u);
+	BSDTAP_LOG(DEBUG, "%s: queue %u opened by pid %d", u->iface, q->qid, pid);
+	return 0;
+}
+
+/*
+ * Primary: the closing half of tapclose for one queue, for a reader that
+ * closes and for one whose process died without closing (C45) at any
+ * point, its open included. -ESRCH when pid does not hold the claim (it was
+ * released already). The claim is cleared last: no open gets the queue
+ * before it is clean. Drops the handle's reference; *destroyed (if given)
+ * says whether that was the unit's last.
+ */
+int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcept
+{
+	uint32_t c;
+	{
+		std::lock_guard<std::mutex> lk(owner_mtx);
+		if (q->opener_pid.load() != pid)
+			return -ESRCH;
+		/* C33: owner and async are cleared on close. */
+		q->flags.fetch_and(~(QF_ASYNC | QF_RWAIT));
+		q->sigio_owner.store(0);
+		unit_purge_devq(q, true); /* C42 */
+		q->flags.fetch_and(~QF_OPEN);
+		/* A tx racing this close may still queue a few frames; the next
+		 * open, port stop or close purges them. */
+		c = q->counted.exchange(0);
+		if (c != 0) {
+			u->nb_open.fetch_sub(1);
+			if (c == 2)
+				u->nb_builtin.fetch_sub(1);
+		}
+		q->opener_pid.store(0);
+	}
+	/* A unit whose reader died inside its open was never counted nor
+	 * opened as far as the port knows: nothing to undo there. */
+	if (c != 0)
+		unit_after_close(u);
+	bool gone = c != 0 && unit_put(u);
+	if (destroyed != nullptr)
+		*destroyed = gone;
+	return 0;
+}
+
+/* Primary: release q if its claimant's process is dead (C45). */
+bool queue_reap(unit *u, queue *q) noexcept
+{
+	int32_t pid = q->opener_pid.load();
+	if (pid <= 0 || pid == getpid() || !pid_gone(pid))
+		return false;
+	if (queue_close_primary(u, q, pid, nullptr) != 0)
+		return false;
+	BSDTAP_LOG(NOTICE, "%s: queue %u: reader pid %d died without closing; released", u->iface,
+		   q->qid, pid);
+	return true;
 }
 
 /* Primary only: what an open does to the port (C04, C06). */
@@ -305,6 +454,31 @@ void unit_after_close(unit *u) noexcept
 	}
 }
 
+namespace
+{
+
+/* Take q's claim for this process (queue::opener_pid). A claim whose process
+ * died is released on the spot (C45) rather than at the next periodic
+ * check, so a reader started right after a killed one gets the queue. */
+bool claim(unit *u, queue *q) noexcept
+{
+	const int32_t self = getpid();
+	for (int tries = 0; tries < 3; tries++) {
+		int32_t cur = 0;
+		if (q->opener_pid.compare_exchange_strong(cur, self))
+			return true;
+		if (cur == self || !pid_gone(cur))
+			return false;
+		if (primary_process)
+			queue_reap(u, q);
+		else
+			mp_reap(u, q->qid, cur);
+	}
+	return false;
+}
+
+} // namespace
+
 rte_pmd_bsdtap_reader *reader_open(const char *name, uint16_t qid, int flags, bool builtin) noexcept
 {
 	if ((flags & ~RTE_PMD_BSDTAP_O_NONBLOCK) != 0) {
@@ -318,70 +492,58 @@ rte_pmd_bsdtap_reader *reader_open(const char *name, uint16_t qid, int flags, bo
 	}
 	std::unique_lock<std::mutex> reg = registry_lock();
 	unit *u = registry_find_locked(name);
-	if (u == nullptr || (u->uflags.load() & UF_GONE) != 0) {
+	int err = 0;
+	if (u == nullptr || (u->uflags.load() & UF_GONE) != 0)
+		err = ENXIO; /* C03 */
+	else if (!builtin && !u->args.user_open && geteuid() != 0 && geteuid() != u->uid)
+		err = EPERM; /* C08 */
+	else if (qid >= u->nb_queues)
+		err = EINVAL;
+	if (err != 0) {
 		reg.unlock();
 		delete r;
-		rte_errno = ENXIO; /* C03 */
+		rte_errno = err;
 		return nullptr;
 	}
-	if (!builtin && !u->args.user_open && geteuid() != 0 && geteuid() != u->uid) {
-		reg.unlock();
-		delete r;
-		rte_errno = EPERM; /* C08 */
-		return nullptr;
-	}
-	if (qid >= u->nb_queues) {
-		reg.unlock();
-		delete r;
-		rte_errno = EINVAL;
-		return nullptr;
-	}
-	queue *q = &u->q[qid];
-	if ((q->flags.fetch_or(QF_OPEN) & QF_OPEN) != 0) {
-		reg.unlock();
-		delete r;
-		rte_errno = EBUSY; /* C07 */
-		return nullptr;
-	}
-	u->refcnt.fetch_add(1);
-	u->nb_open.fetch_add(1);
-	if (builtin)
-		u->nb_builtin.fetch_add(1);
+	/* The primary keeps the unit alive meanwhile with a reference of its
+	 * own; a secondary takes none (it could die holding it): only the
+	 * primary counts what a claim holds. */
+	if (primary_process)
+		u->refcnt.fetch_add(1);
 	reg.unlock();
 
+	queue *q = &u->q[qid];
 	r->u = u;
 	r->q = q;
-	r->efd = q->efd;
 	r->nonblock = (flags & RTE_PMD_BSDTAP_O_NONBLOCK) != 0;
 	r->builtin = builtin;
 	r->sc_take = q->asym_fence && membarrier_register();
-	q->rd_busy.store(0); /* a reader that died inside a dequeue left it set */
-	/* Frames a tx queued while racing the previous close are stale, unless
-	 * vmnet, where the devq buffers output while nobody reads. */
-	if ((u->uflags.load() & UF_VMNET) == 0)
-		unit_purge_devq(q);
-	q->opener_pid.store(getpid());
-	q->remote_mac = unit_mac(u); /* C05, C34 */
-	q->sigio_owner.store(0);
-
-	if (!primary_process) {
-		/* The wakeup eventfd crosses from the primary over rte_mp. */
-		r->efd = mp_get_efd(u, qid);
-		if (r->efd < 0) {
-			int err = -r->efd;
-			r->efd = -1;
-			queue_release(u, q, builtin);
-			unit_put(u);
-			delete r;
-			rte_errno = err;
-			return nullptr;
-		}
-		r->own_efd = true;
-		mp_notify(MP_OPENED, u, qid);
+	if (!claim(u, q)) {
+		err = EBUSY; /* C07 */
+	} else if (primary_process) {
+		r->efd = q->efd;
+		if (queue_open_primary(u, q, getpid(), builtin) != 0)
+			err = EBUSY;
 	} else {
-		unit_after_open(u);
+		/* The primary counts the open, makes the queue clean and answers
+		 * with the wakeup eventfd (rte_mp fd passing). */
+		r->efd = mp_open(u, qid, getpid());
+		if (r->efd < 0) {
+			err = -r->efd;
+			r->efd = -1;
+			int32_t self = getpid();
+			q->opener_pid.compare_exchange_strong(self, 0);
+		} else {
+			r->own_efd = true;
+		}
 	}
-	BSDTAP_LOG(DEBUG, "%s: queue %u opened by pid %d", u->iface, qid, getpid());
+	if (primary_process)
+		unit_put(u);
+	if (err != 0) {
+		delete r;
+		rte_errno = err;
+		return nullptr;
+	}
 	return r;
 }
 
@@ -392,15 +554,18 @@ int reader_close(rte_pmd_bsdtap_reader **rp) noexcept
 	rte_pmd_bsdtap_reader *r = *rp;
 	*rp = nullptr;
 	unit *u = r->u;
-	queue_release(u, r->q, r->builtin);
-	if (primary_process)
-		unit_after_close(u);
-	else
-		mp_notify(MP_CLOSED, u, r->q->qid);
+	release_cache(r);
+	if (primary_process) {
+		queue_close_primary(u, r->q, getpid(), nullptr);
+	} else {
+		/* The primary does the release (a reader killed on the way is
+		 * released by it all the same); this process forgets a unit whose
+		 * last reference that was. */
+		if (mp_close(u, r->q->qid, getpid()) == 1)
+			registry_remove(u);
+	}
 	if (r->own_efd)
 		close(r->efd);
-	release_cache(r);
-	unit_put(u);
 	delete r;
 	return 0;
 }
@@ -511,14 +676,16 @@ ssize_t rte_pmd_bsdtap_readv(struct rte_pmd_bsdtap_reader *r, const struct iovec
 	for (;;) {
 		if (gone(r))
 			return fail(EHOSTDOWN); /* C14: before anything else */
-		struct rte_mbuf *m = take_one(r);
-		if (m != nullptr) {
-			size_t n = copy_out(m, iov, iovcnt);
-			if (n < m->pkt_len)
+		struct rte_mbuf *m[4]; /* one used; the ring's copy loop is unrolled by 4 */
+		size_t n = 0;
+		auto copy = [r, iov, iovcnt, &n](struct rte_mbuf **f, unsigned k) {
+			if (k == 0)
+				return;
+			n = copy_out(f[0], iov, iovcnt);
+			if (n < f[0]->pkt_len)
 				r->q->truncated.add(1); /* C17: the rest is dropped */
-			/* The tx lcore frees it, as for rte_pmd_bsdtap_free_burst(). */
-			if (rte_ring_sp_enqueue(r->q->retq, m) != 0)
-				rte_pktmbuf_free(m);
+		};
+		if (take_copy(r, m, 1, copy) == 1) {
 			after_take(r);
 			return static_cast<ssize_t>(n);
 		}
@@ -542,7 +709,7 @@ namespace
 constexpr unsigned copy_batch = 64;
 
 /*
- * Copy a batch out and hand the mbufs back. The headers and data were
+ * Copy a batch out (take_copy hands the mbufs back). The headers and data were
  * written on the tx core: prefetch every header first, then each frame's
  * data one frame ahead, so the misses overlap instead of queueing.
  */
@@ -570,11 +737,6 @@ void copy_batch_out(queue *q, struct rte_mbuf **m, unsigned k, const struct iove
 	}
 	if (cut != 0)
 		q->truncated.add(cut); /* C17 */
-	/* The tx lcore frees them, as for rte_pmd_bsdtap_free_burst(). */
-	unsigned back =
-	    rte_ring_sp_enqueue_burst(q->retq, reinterpret_cast<void **>(m), k, nullptr);
-	if (back < k)
-		rte_pktmbuf_free_bulk(m + back, k - back);
 }
 
 } // namespace
@@ -598,8 +760,10 @@ int rte_pmd_bsdtap_read_burst(struct rte_pmd_bsdtap_reader *r, const struct iove
 		while (got < n) {
 			struct rte_mbuf *m[copy_batch];
 			unsigned want = std::min<unsigned>(copy_batch, n - got);
-			unsigned k = take(r, m, want);
-			copy_batch_out(q, m, k, bufs + got, lens + got);
+			unsigned k = take_copy(
+			    r, m, want, [q, bufs, lens, got](struct rte_mbuf **f, unsigned c) {
+				    copy_batch_out(q, f, c, bufs + got, lens + got);
+			    });
 			got = static_cast<uint16_t>(got + k);
 			if (k < want)
 				break;
