@@ -31,6 +31,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_interrupts.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
@@ -250,6 +251,13 @@ int child_main(const std::string &scenario, const std::string &unit)
 		}
 		if (got != 100)
 			rc = child_fail("burst: frames", ERANGE);
+	} else if (scenario == "intrwrite") {
+		/* The primary's application sleeps on rx interrupts: this write,
+		 * through this process's copy of its eventfd, must wake it. */
+		std::this_thread::sleep_for(milliseconds(300));
+		memset(buf, 0xff, 80);
+		if (rte_pmd_bsdtap_write(r, buf, 80) != 80)
+			rc = child_fail("write", rte_errno);
 	} else if (scenario == "conform") {
 		rc = child_conform(r);
 	} else if (scenario == "hold") {
@@ -455,6 +463,37 @@ TEST_F(MultiProcess, SecondaryTxWakesSleepingReader)
 	EXPECT_EQ(rte_pmd_bsdtap_read(r, buf, sizeof(buf)), 80);
 	EXPECT_EQ(c.wait_exit(), 0);
 	rte_pmd_bsdtap_close(&r);
+}
+
+/* A reader in a secondary wakes the primary's application sleeping in rx
+ * interrupt mode (rte_epoll_wait), through its copy of the queue's vector
+ * eventfd, passed over rte_mp. */
+TEST_F(MultiProcess, SecondaryWriteWakesRxInterrupt)
+{
+	ASSERT_EQ(rte_eth_dev_stop(port_), 0);
+	rte_eth_conf conf{};
+	conf.intr_conf.rxq = 1;
+	ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
+	ASSERT_EQ(rte_eth_rx_queue_setup(port_, 0, 256, 0, nullptr, g_pool), 0);
+	ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 256, 0, nullptr), 0);
+	ASSERT_EQ(rte_eth_dev_start(port_), 0);
+	ASSERT_EQ(
+	    rte_eth_dev_rx_intr_ctl_q(port_, 0, RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_ADD, nullptr),
+	    0);
+	Child c;
+	ASSERT_TRUE(c.start("intrwrite", name_));
+	ASSERT_TRUE(c.expect("OPEN"));
+	ASSERT_EQ(rte_eth_dev_rx_intr_enable(port_, 0), 0);
+	struct rte_epoll_event ev[1];
+	/* The child writes after 300 ms; only its write can end this sleep. */
+	EXPECT_EQ(rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, 1, 10000), 1)
+	    << "not woken by the secondary's write";
+	ASSERT_EQ(rte_eth_dev_rx_intr_disable(port_, 0), 0);
+	rte_mbuf *m = nullptr;
+	EXPECT_EQ(rte_eth_rx_burst(port_, 0, &m, 1), 1);
+	rte_pktmbuf_free(m);
+	EXPECT_EQ(c.wait_exit(), 0);
+	rte_eth_dev_rx_intr_ctl_q(port_, 0, RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_DEL, nullptr);
 }
 
 TEST_F(MultiProcess, SecondaryPollFdIsLevelExact)

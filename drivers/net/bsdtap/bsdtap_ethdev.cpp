@@ -188,6 +188,7 @@ int eth_dev_close(struct rte_eth_dev *dev) noexcept
 	void *arg = reinterpret_cast<void *>(uintptr_t{dev->data->port_id});
 	if (rte_eal_alarm_cancel(lsc_alarm, arg) > 0)
 		lsc_alarm(arg);
+	intr_teardown(dev);
 	pi->u = nullptr;
 	unit_put(u);
 	return 0;
@@ -330,6 +331,7 @@ const xstat_def xstat_defs[] = {
     {"rx_inq_full_drops", &queue::imissed, &queue::base_imissed},
     {"reader_truncated_frames", &queue::truncated, &queue::base_truncated},
     {"devq_purged_frames", &queue::purged, &queue::base_purged},
+    {"rx_intr_wakeups", &queue::rx_intr_wakeups, &queue::base_rx_intr_wakeups},
     {"socket_tx_frames", &queue::sock_tx_frames, &queue::base_sock_tx_frames},
     {"socket_tx_dropped_frames", &queue::sock_tx_dropped, &queue::base_sock_tx_dropped},
     {"socket_rx_frames", &queue::sock_rx_frames, &queue::base_sock_rx_frames},
@@ -515,8 +517,11 @@ const struct eth_dev_ops ops = {
     .txq_info_get = eth_txq_info,
     .rx_queue_setup = eth_rx_queue_setup,
     .rx_queue_release = eth_rx_queue_release,
+    .rx_queue_intr_enable = eth_rx_queue_intr_enable,
+    .rx_queue_intr_disable = eth_rx_queue_intr_disable,
     .tx_queue_setup = eth_tx_queue_setup,
     .tx_queue_release = eth_tx_queue_release,
+    .get_monitor_addr = eth_get_monitor_addr,
 };
 
 /* ---------------------------------------------------------------- probe */
@@ -559,6 +564,8 @@ void unit_free(unit *u) noexcept
 		rte_ring_free(q.inq);
 		if (q.efd >= 0)
 			close(q.efd);
+		if (q.intr_efd >= 0)
+			close(q.intr_efd);
 		q.~queue();
 	}
 	u->~unit();
@@ -614,9 +621,13 @@ unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int s
 		q.retq = rte_ring_create(rn, args.ring_size + 64, socket,
 					 RING_F_SP_ENQ | RING_F_EXACT_SZ);
 		q.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (q.devq == nullptr || q.inq == nullptr || q.retq == nullptr || q.efd < 0) {
-			BSDTAP_LOG(ERR, "%s: queue %u: cannot create rings or eventfd: %s", name, i,
-				   rte_strerror(q.efd < 0 ? errno : rte_errno));
+		if (q.efd >= 0)
+			q.intr_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (q.devq == nullptr || q.inq == nullptr || q.retq == nullptr || q.efd < 0 ||
+		    q.intr_efd < 0) {
+			BSDTAP_LOG(ERR, "%s: queue %u: cannot create rings or eventfds: %s", name,
+				   i,
+				   rte_strerror(q.efd < 0 || q.intr_efd < 0 ? errno : rte_errno));
 			unit_free(u);
 			return nullptr;
 		}
@@ -724,6 +735,14 @@ int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
 		rte_eth_dev_release_port(dev);
 		unit_free(u);
 		return -ENOMEM;
+	}
+	ret = intr_setup(dev, u);
+	if (ret != 0) {
+		BSDTAP_LOG(ERR, "%s: cannot set up rx interrupts: %s", name, rte_strerror(-ret));
+		rte_free(mac);
+		rte_eth_dev_release_port(dev);
+		unit_free(u);
+		return ret;
 	}
 	u->port_id = dev->data->port_id;
 	for (queue &q : u->q)

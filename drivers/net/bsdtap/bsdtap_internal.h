@@ -36,6 +36,7 @@
 
 struct rte_eth_dev;
 struct rte_mempool;
+struct rte_power_monitor_cond;
 
 namespace bsdtap
 {
@@ -80,6 +81,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	struct rte_ring *retq = nullptr;
 	struct rte_mempool *mp = nullptr; /* rx queue's pool, for write() */
 	int efd = -1;			  /* wakeup eventfd, valid in the primary */
+	/* The application's rx interrupt eventfd (rte_eth_dev_rx_intr_ctl_q),
+	 * valid in the primary; a reader's write or send burst posts it when
+	 * the application armed the queue (rx_armed). */
+	int intr_efd = -1;
 	uint16_t qid = 0;
 	uint16_t port_id = 0; /* stamped on mbufs by rx burst */
 	/* The TAP_RWAIT fence pairing is asymmetric (membarrier): the tx side
@@ -111,10 +116,11 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	 * retq (the tail moved past the mark) or still only in the devq. */
 	std::atomic<uint32_t> rd_handoff{0};
 	std::atomic<uint32_t> rd_retq_mark{0};
-	counter ierrors;   /* runts written (C25) */
-	counter rx_nombuf; /* C23: write found no mbuf */
-	counter imissed;   /* inq full, frame dropped */
-	counter truncated; /* C17: frames cut by a short read */
+	counter ierrors;	 /* runts written (C25) */
+	counter rx_nombuf;	 /* C23: write found no mbuf */
+	counter imissed;	 /* inq full, frame dropped */
+	counter truncated;	 /* C17: frames cut by a short read */
+	counter rx_intr_wakeups; /* rx interrupt eventfd posts (an armed queue got frames) */
 	/* reader=socket: the unit's pump is the one writer. Client events
 	 * (accepted, refused, bad input) count on queue 0. */
 	counter sock_tx_frames;	 /* frames sent to the socket client */
@@ -132,6 +138,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 
 	/* Shared flags and reader state. */
 	alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint32_t> flags{0}; /* QF_*, [rd] and [tx] */
+	/* [rx] set by rte_eth_dev_rx_intr_enable, cleared by the one waker (the
+	 * reader that found it set) or by disable: the mirror of TAP_RWAIT for
+	 * an application that sleeps on its rx queue. */
+	std::atomic<uint32_t> rx_armed{0};
 	/* The claim on the queue (C05/C38, C07): 0 free, else the pid of the
 	 * process whose reader holds it or is opening it. The opener takes it
 	 * first, with one compare-and-swap, before it touches anything else of
@@ -155,7 +165,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	uint64_t base_rx_nombuf = 0, base_imissed = 0;
 	uint64_t base_tx_noreader = 0, base_tx_noreader_bytes = 0, base_wakeups = 0;
 	uint64_t base_sigio = 0, base_truncated = 0;
-	uint64_t base_purged = 0;
+	uint64_t base_purged = 0, base_rx_intr_wakeups = 0;
 	uint64_t base_sock_tx_frames = 0, base_sock_tx_dropped = 0, base_sock_rx_frames = 0;
 	uint64_t base_sock_rx_bad = 0, base_sock_accepted = 0, base_sock_refused = 0;
 };
@@ -246,6 +256,14 @@ void secondary_efds_drop(const unit *u) noexcept;
 bool membarrier_register() noexcept;
 /* The reader's half of the TAP_RWAIT fence pairing, before its last look. */
 void reader_sleep_fence(const queue *q) noexcept;
+
+/* Rx interrupts and power monitoring (bsdtap_intr.cpp): the application's
+ * side of sleeping on an rx queue. Primary only. */
+int intr_setup(struct rte_eth_dev *dev, unit *u) noexcept;
+void intr_teardown(struct rte_eth_dev *dev) noexcept;
+int eth_rx_queue_intr_enable(struct rte_eth_dev *dev, uint16_t qid) noexcept;
+int eth_rx_queue_intr_disable(struct rte_eth_dev *dev, uint16_t qid) noexcept;
+int eth_get_monitor_addr(void *rxq, struct rte_power_monitor_cond *pmc) noexcept;
 
 /* Built-in readers (bsdtap_builtin.cpp). */
 struct builtin;

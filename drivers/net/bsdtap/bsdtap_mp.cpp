@@ -126,16 +126,20 @@ int mp_handler(const struct rte_mp_msg *msg, const void *peer) noexcept
 	if (u == nullptr)
 		return reply(msg, peer, -ENXIO, -1);
 	int ret = 0, fd = -1;
-	if (p.op != MP_GET_EFD && p.op != MP_OPEN && p.op != MP_CLOSE && p.op != MP_REAP)
+	const bool get_fd = p.op == MP_GET_EFD || p.op == MP_GET_INTR_EFD;
+	if (!get_fd && p.op != MP_OPEN && p.op != MP_CLOSE && p.op != MP_REAP)
 		ret = -ENOTSUP;
 	else if (p.qid >= u->nb_queues)
 		ret = -EINVAL;
-	else if (p.op != MP_GET_EFD && p.pid <= 0)
+	else if (!get_fd && p.pid <= 0)
 		ret = -EINVAL;
 	queue *q = ret == 0 ? &u->q[p.qid] : nullptr;
 	switch (ret == 0 ? p.op : 0) {
 	case MP_GET_EFD:
 		fd = q->efd;
+		break;
+	case MP_GET_INTR_EFD:
+		fd = q->intr_efd;
 		break;
 	case MP_OPEN:
 		ret = queue_open_primary(u, q, p.pid, false);
@@ -308,10 +312,13 @@ void mp_align_mempool_ops() noexcept
 	rte_spinlock_unlock(&t.sl);
 }
 
-int mp_get_efd(const unit *u, uint16_t qid) noexcept
+namespace
+{
+
+int get_fd(const unit *u, uint16_t qid, mp_op op) noexcept
 {
 	mp_param p{};
-	p.op = MP_GET_EFD;
+	p.op = op;
 	p.qid = qid;
 	snprintf(p.name, sizeof(p.name), "%s", u->name);
 	int fd = -1;
@@ -319,6 +326,18 @@ int mp_get_efd(const unit *u, uint16_t qid) noexcept
 	if (ret < 0)
 		return ret;
 	return fd >= 0 ? fd : -EIO;
+}
+
+} // namespace
+
+int mp_get_efd(const unit *u, uint16_t qid) noexcept
+{
+	return get_fd(u, qid, MP_GET_EFD);
+}
+
+int mp_get_intr_efd(const unit *u, uint16_t qid) noexcept
+{
+	return get_fd(u, qid, MP_GET_INTR_EFD);
 }
 
 int mp_open(const unit *u, uint16_t qid, int32_t pid) noexcept

@@ -18,18 +18,22 @@ namespace bsdtap
 struct unit;
 
 enum mp_op : uint32_t {
-	MP_GET_EFD = 1, /* reply carries the queue's eventfd */
-	MP_RELEASE,	/* a secondary dropped a closed port's last reference */
-	MP_OPS_NAMES,	/* names of the primary's mempool ops, from index qid */
-	MP_OPEN,	/* a secondary claimed a queue: the primary opens it (reply: eventfd) */
-	MP_CLOSE,	/* a secondary closes a queue: the primary releases it */
-	MP_REAP,	/* a secondary found a queue claimed by a dead process */
+	MP_GET_EFD = 1,	 /* reply carries the queue's eventfd */
+	MP_RELEASE,	 /* a secondary dropped a closed port's last reference */
+	MP_OPS_NAMES,	 /* names of the primary's mempool ops, from index qid */
+	MP_OPEN,	 /* a secondary claimed a queue: the primary opens it (reply: eventfd) */
+	MP_CLOSE,	 /* a secondary closes a queue: the primary releases it */
+	MP_REAP,	 /* a secondary found a queue claimed by a dead process */
+	MP_GET_INTR_EFD, /* reply carries the queue's rx interrupt eventfd */
 };
 
 /* Primary: register the rte_mp action and start the dead-reader check. */
 int mp_primary_init() noexcept;
 /* Secondary: this process's copy of queue qid's eventfd, or -errno. */
 int mp_get_efd(const unit *u, uint16_t qid) noexcept;
+/* Secondary: this process's copy of the application's rx interrupt eventfd
+ * of queue qid, or -errno. */
+int mp_get_intr_efd(const unit *u, uint16_t qid) noexcept;
 /* Secondary: order this process's mempool ops like the primary's. */
 void mp_align_mempool_ops() noexcept;
 /* Secondary: the primary's half of an open of queue qid claimed by pid;

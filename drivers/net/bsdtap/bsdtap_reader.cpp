@@ -45,6 +45,12 @@ struct rte_pmd_bsdtap_reader {
 	bool fd_mode; /* rte_pmd_bsdtap_fd() was called: keep the fd level exact */
 	bool builtin; /* the port's own echo/sink reader */
 	bool own_efd; /* received over rte_mp: this handle closes it */
+	/* The application's rx interrupt eventfd in this process (-1: none),
+	 * and whether the pairing with the application's rx_armed may skip the
+	 * fence (this process takes part in the sleeper's membarrier). */
+	int intr_efd;
+	bool own_intr_efd;
+	bool asym_app;
 	/* The bursts dequeue single-consumer, guarded against a control purge
 	 * by rd_busy/purging (this process can issue membarrier). */
 	bool sc_take;
@@ -60,6 +66,27 @@ namespace bsdtap
 
 namespace
 {
+
+/*
+ * The waker's half of the rx interrupt pairing (bsdtap_intr.cpp): frames
+ * are on the inq; fence; an application that armed its queue is woken,
+ * once. The fence is a compiler barrier where the application's enable
+ * issues membarrier for this process.
+ */
+inline void notify_app(rte_pmd_bsdtap_reader *r) noexcept
+{
+	if (r->asym_app)
+		std::atomic_signal_fence(std::memory_order_seq_cst);
+	else
+		std::atomic_thread_fence(std::memory_order_seq_cst);
+	queue *q = r->q;
+	if (likely(q->rx_armed.load(std::memory_order_relaxed) == 0))
+		return;
+	if (r->intr_efd >= 0 && q->rx_armed.exchange(0) != 0) {
+		efd_post(r->intr_efd);
+		q->rx_intr_wakeups.add(1);
+	}
+}
 
 /* Mbufs the handle's write cache may hold; a DPDK lcore cache's usual size. */
 constexpr unsigned write_cache_size = 256;
@@ -518,6 +545,8 @@ rte_pmd_bsdtap_reader *reader_open(const char *name, uint16_t qid, int flags, bo
 	r->nonblock = (flags & RTE_PMD_BSDTAP_O_NONBLOCK) != 0;
 	r->builtin = builtin;
 	r->sc_take = q->asym_fence && membarrier_register();
+	r->asym_app = q->asym_fence && membarrier_register();
+	r->intr_efd = q->intr_efd; /* the primary's; a secondary's own copy below */
 	if (!claim(u, q)) {
 		err = EBUSY; /* C07 */
 	} else if (primary_process) {
@@ -535,6 +564,15 @@ rte_pmd_bsdtap_reader *reader_open(const char *name, uint16_t qid, int flags, bo
 			q->opener_pid.compare_exchange_strong(self, 0);
 		} else {
 			r->own_efd = true;
+			/* Without it this reader's frames do not wake an application
+			 * sleeping in rx interrupt mode; it reads on as usual. */
+			r->intr_efd = mp_get_intr_efd(u, qid);
+			r->own_intr_efd = r->intr_efd >= 0;
+			if (r->intr_efd < 0)
+				BSDTAP_LOG(
+				    WARNING,
+				    "%s: queue %u: no rx interrupt eventfd in this process (%s)",
+				    u->iface, qid, rte_strerror(-r->intr_efd));
 		}
 	}
 	if (primary_process)
@@ -566,6 +604,8 @@ int reader_close(rte_pmd_bsdtap_reader **rp) noexcept
 	}
 	if (r->own_efd)
 		close(r->efd);
+	if (r->own_intr_efd)
+		close(r->intr_efd);
 	delete r;
 	return 0;
 }
@@ -853,6 +893,8 @@ ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iove
 	if (rte_ring_sp_enqueue(q->inq, segs[0]) != 0) {
 		rte_pktmbuf_free(segs[0]);
 		q->imissed.add(1); /* the input queue is full: the frame is lost */
+	} else {
+		notify_app(r);
 	}
 	return static_cast<ssize_t>(len);
 }
@@ -894,8 +936,11 @@ uint16_t rte_pmd_bsdtap_send_burst(struct rte_pmd_bsdtap_reader *r, struct rte_m
 {
 	if (unlikely(r == nullptr || pkts == nullptr || n == 0 || gone(r)))
 		return 0;
-	return static_cast<uint16_t>(
+	auto k = static_cast<uint16_t>(
 	    rte_ring_sp_enqueue_burst(r->q->inq, reinterpret_cast<void **>(pkts), n, nullptr));
+	if (likely(k > 0))
+		notify_app(r);
+	return k;
 }
 
 int rte_pmd_bsdtap_fd(struct rte_pmd_bsdtap_reader *r) noexcept
