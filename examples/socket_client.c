@@ -245,6 +245,11 @@ int main(int argc, char **argv)
 	if (optind != argc - 1 || size < 14 || size > MRU)
 		goto usage;
 	int err = client_open(&c, argv[optind], type);
+	if (err == -EPERM && strcmp(type, "dgram") == 0) {
+		/* The endpoint's socket is connected to the client it serves. */
+		fprintf(stderr, "%s: busy: the endpoint serves another client\n", argv[optind]);
+		return 1;
+	}
 	if (err != 0) {
 		fprintf(stderr, "%s: %s\n", argv[optind], strerror(-err));
 		return 1;

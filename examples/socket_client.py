@@ -54,6 +54,9 @@ class Endpoint:
                 # The endpoint answers the sender's address: bind one. An
                 # empty name makes Linux pick a free abstract one.
                 self.sock.bind("")
+            # dgram: while the endpoint serves another client its socket is
+            # connected to that one, and the kernel refuses this connect
+            # (PermissionError, EPERM): busy.
             self.sock.connect(path)
             if type == "dgram":
                 self.sock.send(b"")  # hello: a client that only reads is known too

@@ -76,6 +76,47 @@ for round in 1 2; do
 		app_fail "the new reader could not open the unit"
 	fi
 done
+
+# Round 3, the hostile user's loop: a --copy sink killed with SIGKILL every
+# 0.3-0.8 s while testpmd transmits, 20 times (the queue used to wedge for
+# good after 2 to 17 kills). A kill can land anywhere: in the open, in a
+# dequeue, in the hand-back, in the close. Each next reader must open at
+# once and read; copying reads lose nothing even when killed inside.
+echo "round 3: sink --copy killed every 0.3-0.8 s, 20 times"
+tp_cmd "stop" >/dev/null
+sleep 0.5
+idle3=$(in_use)
+tp_cmd "start" >/dev/null
+wedged=0
+for k in $(seq 20); do
+	if ! reader_start "churn$k" sink --unit tap0 --copy --duration 60 >/dev/null; then
+		wedged=1
+		echo "    reader $k could not open the unit"
+		break
+	fi
+	sleep "0.$((3 + RANDOM % 6))"
+	kill -9 "$READER_PID"
+	reader_reap 2>/dev/null || true
+done
+app_check "20 killed readers, each one opened the unit at once" "a reader could not open the unit after a kill" \
+	"$wedged" -eq 0
+if reader_start next3 sink --unit tap0 --copy --duration 2; then
+	reader_wait next3 || app_fail "the reader after the kills exited with status $?"
+	n=$(reader_total next3 read)
+	app_check "the reader after the kills read $n frames" "the reader after the kills read no frames" \
+		"${n:-0}" -gt 0
+else
+	app_fail "no reader could open the unit after the kills"
+fi
+tp_cmd "stop" >/dev/null
+sleep 0.7
+after3=$(in_use)
+echo "testpmd's mbufs in use after the kills: $after3 (idle: $idle3)"
+echo "    $(grep -ac 'devq repaired' "$TP_LOG" || true) of the kills landed inside a dequeue or hand-back:"
+grep -a 'devq repaired' "$TP_LOG" | sed 's/^.*queue 0: /    /' | sort | uniq -c || true
+app_check "no mbuf lost to 20 copying readers killed anywhere" "$((after3 - idle3)) mbufs lost" \
+	"$after3" -le "$idle3"
+
 tp_cmd "stop" >/dev/null
 sleep 0.5
 after=$(in_use)

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -111,8 +112,11 @@ struct client {
 	client &operator=(const client &) = delete;
 	~client() { close(); }
 
-	/* 0, or the errno of socket/bind/connect. */
-	int open(const std::string &path, const std::string &t)
+	/* 0, or the errno of socket/bind/connect. dgram: the endpoint is
+	 * connected to the client it holds, so the kernel refuses others'
+	 * connect (EPERM) until the pump has seen that one go (within
+	 * dgram_check_ms of its close): wait retries that long. */
+	int open(const std::string &path, const std::string &t, bool wait = true)
 	{
 		type = t;
 		fd = socket(AF_UNIX, sock_type(t) | SOCK_CLOEXEC, 0);
@@ -125,9 +129,13 @@ struct client {
 				return errno;
 		}
 		sockaddr_un sa = addr_of(path);
-		if (connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) != 0)
-			return errno;
-		return 0;
+		for (int i = 0;; i++) {
+			if (connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0)
+				return 0;
+			if (errno != EPERM || !wait || t != "dgram" || i == 2000)
+				return errno;
+			usleep(1000);
+		}
 	}
 
 	void close()
@@ -534,15 +542,21 @@ TEST_P(Types, SecondClientRefusedUntilTheFirstCloses)
 	ASSERT_NO_FATAL_FAILURE(attach(a, type));
 	client b;
 	std::vector<uint8_t> got;
-	ASSERT_EQ(b.open(path_, type), 0);
-	/* dgram: the second sender's frame is dropped, an empty datagram
-	 * answers it. The others: accepted and closed at once, end of file. */
+	/* dgram: the endpoint is connected to the first: the kernel refuses
+	 * the second's connect and its sends (EPERM). The others: accepted
+	 * and closed at once, end of file. */
 	if (type == "dgram") {
-		ASSERT_EQ(b.send(bt::frame(60, 1)), 60);
+		EXPECT_EQ(b.open(path_, type, false), EPERM);
+		sockaddr_un sa = addr_of(path_);
+		EXPECT_EQ(sendto(b.fd, "x", 1, 0, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)),
+			  -1);
+		EXPECT_EQ(errno, EPERM);
+	} else {
+		ASSERT_EQ(b.open(path_, type), 0);
+		EXPECT_EQ(b.recv(got), 0) << "the second client was not refused";
+		EXPECT_TRUE(bt::eventually(
+		    [&] { return bt::xstat(port, "socket_clients_refused") == 1u; }));
 	}
-	EXPECT_EQ(b.recv(got), 0) << "the second client was not refused";
-	EXPECT_TRUE(
-	    bt::eventually([&] { return bt::xstat(port, "socket_clients_refused") == 1u; }));
 	b.close();
 	ASSERT_NO_FATAL_FAILURE(exchange(a, 1)); /* the first is not disturbed */
 	EXPECT_EQ(stats(port).ipackets, type == "dgram" ? 2u : 1u);
@@ -553,7 +567,8 @@ TEST_P(Types, SecondClientRefusedUntilTheFirstCloses)
 	ASSERT_NO_FATAL_FAILURE(exchange(c, 2));
 	EXPECT_EQ(bt::xstat(port, "socket_clients_accepted"), 2u);
 	if (type == "dgram") {
-		/* A new sender takes over at once from one that went away. */
+		/* A new sender takes over from one that went away (as soon as the
+		 * pump has seen it go: client::open waits for that). */
 		c.close();
 		client d;
 		ASSERT_NO_FATAL_FAILURE(attach(d, type));
@@ -686,14 +701,139 @@ TEST_F(SocketTest, DgramHelloLetsAReadOnlyClientIn)
 	EXPECT_EQ(got, f);
 	EXPECT_EQ(stats(port).ipackets, 0u);
 	EXPECT_EQ(bt::xstat(port, "socket_rx_frames"), 0u);
-	/* A second hello is refused with an empty datagram. */
+	/* A second client is refused by the kernel: the endpoint is connected
+	 * to the first. */
 	client d;
-	ASSERT_EQ(d.open(path_, "dgram"), 0);
-	ASSERT_EQ(d.send({}), 0);
-	EXPECT_EQ(d.recv(got), 0);
+	EXPECT_EQ(d.open(path_, "dgram", false), EPERM);
 	/* Goodbye. */
 	ASSERT_EQ(c.send({}), 0);
 	EXPECT_TRUE(link_becomes(port, RTE_ETH_LINK_DOWN, 500));
+}
+
+/*
+ * A dgram client swaps its address for a symlink to a socket only root may
+ * write, while the primary (and so the pump) runs as root: the pump's sends
+ * must go only to the socket it accepted, never where the path now leads.
+ * The client runs as nobody in a forked child. Odd rounds swap right after
+ * the hello, before the pump may have taken the client (it is then refused:
+ * its address no longer leads to the socket that sent); even rounds swap
+ * once it holds the client (which keeps getting the frames).
+ */
+TEST_F(SocketTest, DgramClientCannotRedirectTheRootPumpBySymlink)
+{
+	if (geteuid() != 0)
+		GTEST_SKIP()
+		    << "needs root: the victim socket is root's, the client runs as nobody";
+	const uid_t nobody = 65534;
+	const gid_t nogroup = 65534;
+	ASSERT_GE(endpoint("dgram", "socket_mode=0666"), 0);
+	const uint16_t port = static_cast<uint16_t>(port_);
+	struct stat dst;
+	ASSERT_EQ(stat(sock_dir().c_str(), &dst), 0);
+	ASSERT_EQ(chmod(sock_dir().c_str(), 0711), 0); /* nobody may reach the endpoint */
+	const std::string cdir = new_path("nobody"), vdir = new_path("root");
+	ASSERT_EQ(mkdir(cdir.c_str(), 0700), 0);
+	ASSERT_EQ(chown(cdir.c_str(), nobody, nogroup), 0);
+	ASSERT_EQ(mkdir(vdir.c_str(), 0700), 0);
+	const std::string vpath = vdir + "/victim";
+	int victim = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	ASSERT_GE(victim, 0);
+	sockaddr_un va = addr_of(vpath);
+	ASSERT_EQ(bind(victim, reinterpret_cast<sockaddr *>(&va), sizeof(va)), 0);
+	ASSERT_EQ(chmod(vpath.c_str(), 0600), 0);
+	const sockaddr_un ea = addr_of(path_);
+	unsigned adopted = 0;
+	for (int round = 0; round < 20; round++) {
+		const bool early = round % 2 == 1;
+		const std::string me = cdir + "/c" + std::to_string(round);
+		const sockaddr_un ma = addr_of(me);
+		const uint64_t acc0 = bt::xstat(port, "socket_clients_accepted");
+		const uint64_t ref0 = bt::xstat(port, "socket_clients_refused");
+		int to_child[2], from_child[2];
+		ASSERT_EQ(pipe(to_child), 0);
+		ASSERT_EQ(pipe(from_child), 0);
+		pid_t pid = fork();
+		if (pid == 0) {
+			/* Syscalls only from here: the parent has threads. */
+			close(to_child[1]);
+			close(from_child[0]);
+			char ch;
+			if (setgroups(0, nullptr) != 0 || setgid(nogroup) != 0 ||
+			    setuid(nobody) != 0)
+				_exit(3);
+			int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+			if (fd < 0 ||
+			    bind(fd, reinterpret_cast<const sockaddr *>(&ma), sizeof(ma)) != 0)
+				_exit(4);
+			for (int i = 0;
+			     connect(fd, reinterpret_cast<const sockaddr *>(&ea), sizeof(ea)) != 0;
+			     i++) {
+				if (errno != EPERM || i == 2000)
+					_exit(5);
+				usleep(1000);
+			}
+			if (send(fd, "", 0, 0) != 0) /* hello */
+				_exit(6);
+			if (early &&
+			    (unlink(me.c_str()) != 0 || symlink(vpath.c_str(), me.c_str()) != 0))
+				_exit(7);
+			if (write(from_child[1], "h", 1) != 1 || read(to_child[0], &ch, 1) != 1)
+				_exit(8);
+			if (!early &&
+			    (unlink(me.c_str()) != 0 || symlink(vpath.c_str(), me.c_str()) != 0))
+				_exit(7);
+			if (write(from_child[1], "w", 1) != 1 || read(to_child[0], &ch, 1) != 1)
+				_exit(8);
+			int got = 0;
+			char buf[2048];
+			struct pollfd pf = {fd, POLLIN, 0};
+			while (poll(&pf, 1, 200) == 1 &&
+			       recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+				got++;
+			ssize_t n = send(fd, "", 0, 0); /* goodbye */
+			(void)n;
+			_exit(got == 5 ? 0 : got == 0 ? 1 : 2);
+		}
+		ASSERT_GT(pid, 0);
+		close(to_child[0]);
+		close(from_child[1]);
+		char ch = 0;
+		ASSERT_EQ(read(from_child[0], &ch, 1), 1) << "round " << round;
+		/* Early, the pump may also find no socket at the path (between the
+		 * unlink and the symlink): the hello is then a dead client's. */
+		bool seen = bt::eventually(
+		    [&] {
+			    return bt::xstat(port, "socket_clients_accepted") > acc0 ||
+				   bt::xstat(port, "socket_clients_refused") > ref0;
+		    },
+		    early ? 300 : 3000);
+		const bool taken = bt::xstat(port, "socket_clients_accepted") > acc0;
+		if (!early) {
+			EXPECT_TRUE(seen && taken)
+			    << "round " << round << ": the client was not taken";
+		}
+		ASSERT_EQ(write(to_child[1], "s", 1), 1);
+		ASSERT_EQ(read(from_child[0], &ch, 1), 1);
+		for (uint8_t i = 0; i < 5; i++)
+			ASSERT_EQ(bt::tx1(port, 0, bt::mbuf_of(bt::frame(80, i))), 1);
+		usleep(100 * 1000);
+		char vbuf[2048];
+		EXPECT_EQ(recv(victim, vbuf, sizeof(vbuf), 0), -1)
+		    << "round " << round << ": the root-only socket got the client's frames";
+		ASSERT_EQ(write(to_child[1], "q", 1), 1);
+		int st = 0;
+		ASSERT_EQ(waitpid(pid, &st, 0), pid);
+		ASSERT_TRUE(WIFEXITED(st)) << "round " << round;
+		/* Taken: it got the 5 frames, whatever its path became. */
+		EXPECT_EQ(WEXITSTATUS(st), taken ? 0 : 1) << "round " << round;
+		adopted += taken;
+		close(to_child[1]);
+		close(from_child[0]);
+		ASSERT_TRUE(link_becomes(port, RTE_ETH_LINK_DOWN)) << "round " << round;
+	}
+	printf("%u of 20 clients taken (10 swapped their path once held)\n", adopted);
+	close(victim);
+	chmod(sock_dir().c_str(), dst.st_mode & 07777);
 }
 
 /* ------------------------------------------------------- bad input */

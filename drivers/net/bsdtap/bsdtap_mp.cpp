@@ -31,6 +31,7 @@ namespace bsdtap
 int queue_open_primary(unit *u, queue *q, int32_t pid, bool builtin) noexcept;
 int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcept;
 bool queue_reap(unit *u, queue *q) noexcept;
+void queue_purge_stale(unit *u, queue *q) noexcept;
 void unit_destroy(unit *u) noexcept;
 
 namespace
@@ -180,6 +181,7 @@ void reaper(void *) noexcept
 			/* A claim whose process is gone, wherever it died: in a
 			 * dequeue, in its open (not counted yet), in its close. */
 			queue_reap(u, q);
+			queue_purge_stale(u, q);
 		}
 		unit_put(u);
 	}

@@ -402,13 +402,14 @@ int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcep
 		std::lock_guard<std::mutex> lk(owner_mtx);
 		if (q->opener_pid.load() != pid)
 			return -ESRCH;
-		/* C33: owner and async are cleared on close. */
-		q->flags.fetch_and(~(QF_ASYNC | QF_RWAIT));
+		/* C33: owner and async are cleared on close. The tx stops
+		 * queueing before the purge (C10 from now on); a tx burst that
+		 * looked at the flag just before may still queue its frames after
+		 * it: the next open, port stop or close, or the periodic check
+		 * (queue_purge_stale), purges them. */
+		q->flags.fetch_and(~(QF_ASYNC | QF_RWAIT | QF_OPEN));
 		q->sigio_owner.store(0);
 		unit_purge_devq(q, true); /* C42 */
-		q->flags.fetch_and(~QF_OPEN);
-		/* A tx racing this close may still queue a few frames; the next
-		 * open, port stop or close purges them. */
 		c = q->counted.exchange(0);
 		if (c != 0) {
 			u->nb_open.fetch_sub(1);
@@ -425,6 +426,18 @@ int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcep
 	if (destroyed != nullptr)
 		*destroyed = gone;
 	return 0;
+}
+
+/* Primary: frames a tx queued on q while racing the last close, with no
+ * reader since: purged, so that they do not sit there out of the pool
+ * until the next open (vmnet keeps them: its devq buffers output). */
+void queue_purge_stale(unit *u, queue *q) noexcept
+{
+	if ((u->uflags.load() & UF_VMNET) != 0 || q->devq == nullptr || rte_ring_empty(q->devq))
+		return;
+	std::lock_guard<std::mutex> lk(owner_mtx);
+	if (q->opener_pid.load() == 0)
+		unit_purge_devq(q, true);
 }
 
 /* Primary: release q if its claimant's process is dead (C45). */

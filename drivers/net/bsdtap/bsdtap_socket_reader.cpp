@@ -15,7 +15,12 @@
  *   dgram      one datagram is one frame, QEMU's -netdev dgram; the client
  *              is the bound address that sent first (an empty datagram
  *              only says hello), until it sends an empty datagram (hang-up)
- *              or its address stops answering;
+ *              or its socket is closed. The endpoint's socket is connected
+ *              to the client's socket once, when it is taken: every send
+ *              goes to that socket, never to a path looked up again (the
+ *              client cannot redirect the pump's sends, made with the
+ *              primary's rights, by swapping its path for a symlink), and
+ *              other senders' datagrams are refused by the kernel (EPERM);
  *   stream     each frame is preceded by its length, 4 bytes big-endian,
  *              QEMU's -netdev stream.
  * Frames from the client are written with rte_pmd_bsdtap_write(), so they
@@ -47,7 +52,11 @@
 #include <arpa/inet.h>
 #include <numa.h>
 #include <poll.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
+#include <linux/unix_diag.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -85,9 +94,9 @@ static_assert(stream_rx_size >= 4 + mru);
 constexpr unsigned idle_rounds = 32;
 /* poll() bound: the stop eventfd wakes the pump; this is a backstop. */
 constexpr int sleep_ms = 200;
-/* How often a dgram client that sends nothing is checked for life (another
- * sender's datagram checks it at once). */
-constexpr int64_t dgram_check_ms = 1000;
+/* How often a dgram client is checked for life: while the endpoint is
+ * connected to it, a newcomer's datagrams are refused until then. */
+constexpr int64_t dgram_check_ms = 50;
 /* Busy rounds between two looks for clients waiting to be refused, and
  * between two tries of a full socket. */
 constexpr unsigned refuse_every = 256;
@@ -137,6 +146,7 @@ struct sock_pump {
 	struct sockaddr_un peer {
 	}; /* dgram: the client's address */
 	socklen_t peer_len = 0;
+	uint32_t peer_ino = 0;	  /* dgram: the client's socket (inode), 0 if unknown */
 	int64_t peer_checked = 0; /* dgram: last liveness check */
 	int sndbuf = 0;		  /* dgram: the socket's send buffer, bytes */
 
@@ -226,14 +236,22 @@ bool open_queues(sock_pump *p) noexcept
 /* ----------------------------------------------------------- clients */
 
 /* A zero-length datagram is a hang-up (QEMU's dgram backend reads it as the
- * end of the connection). */
-void dgram_hangup(int fd, const struct sockaddr_un *to, socklen_t len) noexcept
+ * end of the connection). Sent only on the endpoint's socket while it is
+ * connected to the client: never to a path. */
+void dgram_hangup(int fd) noexcept
 {
 	struct msghdr mh = {};
-	mh.msg_name = const_cast<struct sockaddr_un *>(to);
-	mh.msg_namelen = to != nullptr ? len : 0;
 	ssize_t n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	RTE_SET_USED(n);
+}
+
+/* dgram: the endpoint's socket takes datagrams from anyone again. */
+void dgram_unconnect(int fd) noexcept
+{
+	struct sockaddr sa = {};
+	sa.sa_family = AF_UNSPEC;
+	int ret = connect(fd, &sa, sizeof(sa));
+	RTE_SET_USED(ret);
 }
 
 void disconnect(sock_pump *p, const char *why) noexcept
@@ -241,10 +259,13 @@ void disconnect(sock_pump *p, const char *why) noexcept
 	if (!have_client(p))
 		return;
 	BSDTAP_LOG(INFO, "%s: socket client %s", p->u->iface, why);
-	if (p->type == socket_kind::dgram)
+	if (p->type == socket_kind::dgram) {
+		dgram_unconnect(p->lfd);
 		p->peer_len = 0;
-	else
+		p->peer_ino = 0;
+	} else {
 		close(p->cfd);
+	}
 	p->cfd = -1;
 	p->lost = false;
 	p->full = false;
@@ -298,9 +319,13 @@ void accept_clients(sock_pump *p) noexcept
 	}
 }
 
+bool same_addr(const struct sockaddr_un *a, socklen_t alen, const struct sockaddr_un *b,
+	       socklen_t blen) noexcept;
+
 /* dgram: does a socket still answer at this address? A probe connect()
  * fails with ECONNREFUSED (or ENOENT) once the socket there is closed; a
- * live client that connected its socket to the endpoint answers EPERM. */
+ * live client that connected its socket to the endpoint answers EPERM.
+ * Only a fallback (see dgram_peer_alive): the path may lead elsewhere now. */
 bool dgram_alive(const struct sockaddr_un *addr, socklen_t len) noexcept
 {
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -312,14 +337,83 @@ bool dgram_alive(const struct sockaddr_un *addr, socklen_t len) noexcept
 	return ret == 0 || (err != ECONNREFUSED && err != ENOENT && err != ENOTDIR);
 }
 
+/*
+ * One sock_diag query for the Unix socket of inode ino: 1 it exists (a
+ * closed socket leaves the table at once, even while the endpoint's
+ * connection still refers to it), 0 it does not, -1 cannot tell (no
+ * sock_diag here). With peer, also the inode of its peer.
+ */
+int unix_diag_query(uint32_t ino, uint32_t *peer) noexcept
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -1;
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req r;
+	} req = {};
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST;
+	req.r.sdiag_family = AF_UNIX;
+	req.r.udiag_states = ~0u;
+	req.r.udiag_ino = ino;
+	req.r.udiag_show = peer != nullptr ? UDIAG_SHOW_PEER : 0;
+	req.r.udiag_cookie[0] = req.r.udiag_cookie[1] = ~0u; /* no cookie */
+	struct timeval tv = {0, 100 * 1000};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	alignas(struct nlmsghdr) char buf[512];
+	ssize_t n = -1;
+	if (send(fd, &req, sizeof(req), 0) == static_cast<ssize_t>(sizeof(req)))
+		n = recv(fd, buf, sizeof(buf), 0);
+	close(fd);
+	auto *h = reinterpret_cast<struct nlmsghdr *>(buf);
+	if (n < 0 || !NLMSG_OK(h, static_cast<uint32_t>(n)))
+		return -1;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		const auto *e = static_cast<const struct nlmsgerr *>(NLMSG_DATA(h));
+		return e->error == -ENOENT ? 0 : -1;
+	}
+	if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct unix_diag_msg)))
+		return -1;
+	const auto *m = static_cast<const struct unix_diag_msg *>(NLMSG_DATA(h));
+	if (m->udiag_ino != ino)
+		return -1;
+	if (peer != nullptr) {
+		*peer = 0;
+		int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+		for (auto *a = reinterpret_cast<const struct rtattr *>(m + 1); RTA_OK(a, len);
+		     a = RTA_NEXT(a, len))
+			if (a->rta_type == UNIX_DIAG_PEER &&
+			    RTA_PAYLOAD(a) >= static_cast<int>(sizeof(uint32_t)))
+				memcpy(peer, RTA_DATA(a), sizeof(uint32_t));
+	}
+	return 1;
+}
+
+/* dgram: is the client's socket still open? Asked of the socket itself (by
+ * inode) where sock_diag answers, else of its address. */
 bool dgram_peer_alive(sock_pump *p) noexcept
 {
 	p->peer_checked = now_ms();
+	if (p->peer_ino != 0) {
+		int r = unix_diag_query(p->peer_ino, nullptr);
+		if (r >= 0)
+			return r == 1;
+	}
 	return dgram_alive(&p->peer, p->peer_len);
 }
 
-/* dgram: a bound, live sender becomes the client. Datagrams that a dead
- * client left queued are dropped here without a word. */
+/*
+ * dgram: a bound, live sender becomes the client. The endpoint's socket is
+ * connected to it here, once: the kernel then holds that socket, and every
+ * later send goes there whatever its path becomes. The connection is
+ * checked to lead where the datagram came from (getpeername: the bound
+ * name of the socket connected to), so a path swapped between the hello
+ * and the connect is refused too. Datagrams that a dead client left
+ * queued are dropped here without a word.
+ */
 bool dgram_adopt(sock_pump *p, const struct sockaddr_un *from, socklen_t len) noexcept
 {
 	if (len <= offsetof(struct sockaddr_un, sun_path)) {
@@ -327,13 +421,40 @@ bool dgram_adopt(sock_pump *p, const struct sockaddr_un *from, socklen_t len) no
 		q0(p).sock_refused.add(1);
 		return false;
 	}
-	if (!dgram_alive(from, len))
-		return false;
-	if (!open_queues(p)) {
-		dgram_hangup(p->lfd, from, len);
+	if (from->sun_path[0] != '\0' && from->sun_path[0] != '/') {
+		/* A relative name means the client's directory, not ours. */
+		BSDTAP_LOG(WARNING, "%s: dgram client refused: relative address %.*s", p->u->iface,
+			   static_cast<int>(len - offsetof(struct sockaddr_un, sun_path)),
+			   from->sun_path);
 		q0(p).sock_refused.add(1);
 		return false;
 	}
+	if (connect(p->lfd, reinterpret_cast<const struct sockaddr *>(from), len) != 0)
+		return false; /* its socket is closed: a dead client's datagram */
+	struct sockaddr_un got {
+	};
+	socklen_t got_len = sizeof(got);
+	if (getpeername(p->lfd, reinterpret_cast<struct sockaddr *>(&got), &got_len) != 0 ||
+	    !same_addr(&got, got_len, from, len)) {
+		BSDTAP_LOG(WARNING,
+			   "%s: dgram client refused: its address no longer leads to the socket "
+			   "that sent from it",
+			   p->u->iface);
+		dgram_unconnect(p->lfd);
+		q0(p).sock_refused.add(1);
+		return false;
+	}
+	if (!open_queues(p)) {
+		dgram_hangup(p->lfd);
+		dgram_unconnect(p->lfd);
+		q0(p).sock_refused.add(1);
+		return false;
+	}
+	struct stat st;
+	uint32_t peer = 0;
+	if (fstat(p->lfd, &st) == 0 &&
+	    unix_diag_query(static_cast<uint32_t>(st.st_ino), &peer) == 1)
+		p->peer_ino = peer;
 	memcpy(&p->peer, from, len);
 	p->peer_len = len;
 	p->peer_checked = now_ms();
@@ -482,10 +603,8 @@ unsigned send_pending(sock_pump *p) noexcept
 				mh = {};
 				mh.msg_iov = p->out_iov + k;
 				mh.msg_iovlen = c;
-				if (p->type == socket_kind::dgram) {
-					mh.msg_name = &p->peer;
-					mh.msg_namelen = p->peer_len;
-				}
+				/* dgram: no address, the endpoint is connected to
+				 * the client's socket (dgram_adopt). */
 				k += c;
 			}
 			if (p->type == socket_kind::dgram && dgram_send_queue_full(p)) {
@@ -658,13 +777,13 @@ unsigned pump_in_msgs(sock_pump *p) noexcept
 			const bool from_client = have_client(p) && same_addr(from, mh.msg_namelen,
 									     &p->peer, p->peer_len);
 			if (have_client(p) && !from_client) {
+				/* Queued before the endpoint was connected to the
+				 * client: dropped (an answer would need its path). */
 				if (dgram_peer_alive(p)) {
-					/* Busy: an empty datagram says so. */
-					dgram_hangup(p->lfd, from, mh.msg_namelen);
 					q0(p).sock_refused.add(1);
 					continue;
 				}
-				disconnect(p, "gone (its address refuses)");
+				disconnect(p, "gone (its socket is closed)");
 			}
 			if (!have_client(p)) {
 				/* Any datagram makes its sender the client; an empty one
@@ -773,8 +892,9 @@ void sleep_until_work(sock_pump *p) noexcept
 	pfd[n++] = {p->stop_fd, POLLIN, 0};
 	int timeout = sleep_ms;
 	if (p->type == socket_kind::dgram && have_client(p))
-		/* POLLOUT of an unconnected socket says nothing of the client's
-		 * queue: retry pending frames soon instead. */
+		/* POLLOUT of the endpoint's socket is not a promise for the
+		 * client's queue: retry pending frames soon instead; idle, look at
+		 * the client's life now and then (dgram_check_ms). */
 		timeout = pending ? 1 : static_cast<int>(dgram_check_ms);
 	int ready = poll(pfd, n, timeout);
 	if (p->type == socket_kind::dgram)
@@ -809,7 +929,7 @@ uint32_t pump_main(sock_pump *p) noexcept
 			continue;
 		if (p->type == socket_kind::dgram && now_ms() - p->peer_checked >= dgram_check_ms &&
 		    !dgram_peer_alive(p)) {
-			disconnect(p, "gone (its address refuses)");
+			disconnect(p, "gone (its socket is closed)");
 			continue;
 		}
 		if (work > 0) {
@@ -829,7 +949,7 @@ uint32_t pump_main(sock_pump *p) noexcept
 	}
 	if (have_client(p)) {
 		if (p->type == socket_kind::dgram)
-			dgram_hangup(p->lfd, &p->peer, p->peer_len);
+			dgram_hangup(p->lfd);
 		disconnect(p, "hung up: the port is closing");
 	}
 	return 0;
