@@ -317,11 +317,13 @@ void mp_align_mempool_ops() noexcept
 namespace
 {
 
-int get_fd(const unit *u, uint16_t qid, mp_op op) noexcept
+/* A request whose answer carries an fd: this process's copy, or -errno. */
+int get_fd(const unit *u, uint16_t qid, mp_op op, int32_t pid = 0) noexcept
 {
 	mp_param p{};
 	p.op = op;
 	p.qid = qid;
+	p.pid = pid;
 	snprintf(p.name, sizeof(p.name), "%s", u->name);
 	int fd = -1;
 	int ret = request(&p, &fd);
@@ -344,16 +346,7 @@ int mp_get_intr_efd(const unit *u, uint16_t qid) noexcept
 
 int mp_open(const unit *u, uint16_t qid, int32_t pid) noexcept
 {
-	mp_param p{};
-	p.op = MP_OPEN;
-	p.qid = qid;
-	p.pid = pid;
-	snprintf(p.name, sizeof(p.name), "%s", u->name);
-	int fd = -1;
-	int ret = request(&p, &fd);
-	if (ret < 0)
-		return ret;
-	return fd >= 0 ? fd : -EIO;
+	return get_fd(u, qid, MP_OPEN, pid);
 }
 
 int mp_close(const unit *u, uint16_t qid, int32_t pid) noexcept
