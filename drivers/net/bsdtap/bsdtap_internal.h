@@ -202,6 +202,27 @@ inline void efd_post(int fd) noexcept
 	RTE_SET_USED(n);
 }
 
+/*
+ * Whether a ring is empty, read from a thread that is neither its producer
+ * nor its consumer (alarms, purges, interrupt arming). rte_ring_empty() uses
+ * plain loads of the tails, a data race against the burst functions' atomic
+ * stores; these loads are atomic, and acquire the producer's slots.
+ */
+inline bool ring_empty_now(const struct rte_ring *r) noexcept
+{
+	return __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) ==
+	       __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
+}
+
+/* Entries in a ring, read as ring_empty_now does (from either end). */
+inline unsigned ring_count_now(const struct rte_ring *r) noexcept
+{
+	uint32_t n = (__atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) -
+		      __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE)) &
+		     r->mask;
+	return n > r->capacity ? r->capacity : n;
+}
+
 /* Set at probe: the eventfds in the units are this process's. */
 extern bool primary_process;
 

@@ -97,7 +97,7 @@ int eth_rx_queue_intr_enable(struct rte_eth_dev *dev, uint16_t qid) noexcept
 	reader_sleep_fence(q);
 	/* Frames that came before the store: wake at once, or the application
 	 * would sleep on them. */
-	if (!rte_ring_empty(q->inq) && q->rx_armed.exchange(0) != 0)
+	if (!ring_empty_now(q->inq) && q->rx_armed.exchange(0) != 0)
 		efd_post(q->intr_efd);
 	return 0;
 }

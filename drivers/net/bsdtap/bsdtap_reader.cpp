@@ -98,12 +98,9 @@ bool gone(const rte_pmd_bsdtap_reader *r) noexcept
 
 bool devq_empty(const rte_pmd_bsdtap_reader *r) noexcept
 {
-	/* rte_ring_empty() reads the tails with plain loads; the wakeup
-	 * protocol needs the producer's tail as an atomic, ordered load. */
-	const struct rte_ring *d = r->q->devq;
-	return r->q->held.load(std::memory_order_relaxed) == nullptr &&
-	       __atomic_load_n(&d->prod.tail, __ATOMIC_ACQUIRE) ==
-		   __atomic_load_n(&d->cons.tail, __ATOMIC_RELAXED);
+	/* The wakeup protocol needs the producer's tail as an atomic, ordered
+	 * load (see ring_empty_now). */
+	return r->q->held.load(std::memory_order_relaxed) == nullptr && ring_empty_now(r->q->devq);
 }
 
 void drain_efd(int efd) noexcept
@@ -433,7 +430,7 @@ int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcep
  * until the next open (vmnet keeps them: its devq buffers output). */
 void queue_purge_stale(unit *u, queue *q) noexcept
 {
-	if ((u->uflags.load() & UF_VMNET) != 0 || q->devq == nullptr || rte_ring_empty(q->devq))
+	if ((u->uflags.load() & UF_VMNET) != 0 || q->devq == nullptr || ring_empty_now(q->devq))
 		return;
 	std::lock_guard<std::mutex> lk(owner_mtx);
 	if (q->opener_pid.load() == 0)

@@ -229,12 +229,12 @@ void reader_sleep_fence(const queue *q) noexcept
 
 rx_queue_count_ret eth_bsdtap_rx_queue_count(void *qp) noexcept
 {
-	return static_cast<rx_queue_count_ret>(rte_ring_count(static_cast<const queue *>(qp)->inq));
+	return static_cast<rx_queue_count_ret>(ring_count_now(static_cast<const queue *>(qp)->inq));
 }
 
 int eth_bsdtap_tx_queue_count(void *qp) noexcept
 {
-	return static_cast<int>(rte_ring_count(static_cast<const queue *>(qp)->devq));
+	return static_cast<int>(ring_count_now(static_cast<const queue *>(qp)->devq));
 }
 
 uint16_t eth_bsdtap_rx(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
