@@ -151,13 +151,14 @@ bsdtap_dpdk_lanes_available() {
 }
 
 # DPDK's meson options for a lane's build: shared with the driver SDK, the
-# apps the tests drive, the libraries those apps need, the drivers the tests
-# and benchmarks compare against.
+# apps the tests drive, the libraries those apps and the stock examples
+# (devtools/examples.sh) need, the drivers the tests and benchmarks compare
+# against.
 bsdtap_dpdk_meson_options() {
 	printf '%s\n' -Dbuildtype=release -Ddefault_library=shared -Denable_driver_sdk=true \
 		-Dtests=false -Denable_docs=false -Ddeveloper_mode=disabled \
 		-Denable_apps=test-pmd,proc-info,dumpcap,pdump \
-		-Denable_libs=bitratestats,bpf,gro,gso,latencystats,metrics,pdump,pcapng,security,eventdev,cryptodev,dmadev,timer,ring,rcu,telemetry \
+		-Denable_libs=bitratestats,bpf,gro,gso,latencystats,metrics,pdump,pcapng,security,eventdev,cryptodev,dmadev,timer,ring,rcu,telemetry,hash,lpm,fib,rib,acl,power \
 		-Denable_drivers=bus/vdev,mempool/ring,net/null,net/ring,net/memif,net/tap
 }
 

@@ -10,7 +10,9 @@
 #     when it can (multi-process tests are skipped without them).
 #
 #  4. builds the newer DPDK LTS releases (24.11, 25.11) from their release
-#     tarballs, once per machine (devtools/dpdk.sh; cached outside the tree).
+#     tarballs, once per machine (devtools/dpdk.sh; cached outside the tree);
+#  5. builds DPDK's stock examples the tests run (l3fwd-power, l3fwd, l2fwd)
+#     for each lane (devtools/examples.sh; cached the same way).
 #
 # Idempotent: a second run on a prepared machine only checks and takes seconds.
 #
@@ -405,12 +407,21 @@ none) lanes=() ;;
 all) lanes=("${BSDTAP_LTS_LANES[@]}") ;;
 *) IFS=, read -r -a lanes <<<"$lanes" ;;
 esac
+built=()
 for v in "${lanes[@]}"; do
 	if [[ -z $(bsdtap_dpdk_lanes_available | grep -Fx "$v") ]]; then
 		bsdtap_warn "DPDK $v: no tarball dpdk-$v.N.tar.xz in $BSDTAP_DPDK_TARBALLS; lane not built"
 		continue
 	fi
 	"$here/dpdk.sh" "$v" >/dev/null || bsdtap_die "DPDK $v did not build"
+	built+=("$v")
+done
+
+# ---------------------------------------------------------------- examples
+# DPDK's stock l3fwd-power, l3fwd and l2fwd per lane, for the tests that run
+# them on bsdtap ports (devtools/examples.sh; cached outside the tree).
+for v in 22.11 "${built[@]}"; do
+	"$here/examples.sh" "$v" >/dev/null || bsdtap_warn "DPDK $v: the stock examples did not build"
 done
 
 if pkg_installed libdpdk-dev; then
