@@ -150,6 +150,21 @@ int child_main(const std::string &scenario, const std::string &unit)
 			return child_fail("tx", EIO);
 		return 0;
 	}
+	if (scenario == "intrarm") {
+		/* Rx interrupts are the primary's: arming from here is refused
+		 * (and must not post an fd number that is not this process's). */
+		uint16_t port;
+		if (rte_eth_dev_get_port_by_name(unit.c_str(), &port) != 0)
+			return child_fail("port", ENODEV);
+		if (rte_eth_dev_rx_intr_enable(port, 0) != -ENOTSUP)
+			return child_fail("rx_intr_enable", EINVAL);
+		if (rte_eth_dev_rx_intr_disable(port, 0) != -ENOTSUP)
+			return child_fail("rx_intr_disable", EINVAL);
+		if (rte_eth_dev_rx_intr_ctl_q(port, 0, RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_ADD,
+					      nullptr) == 0)
+			return child_fail("rx_intr_ctl_q", EINVAL);
+		return 0;
+	}
 	if (scenario == "churn" || scenario == "churnread") {
 		/* To be killed at a random moment (C45): opens, reads with both
 		 * copying calls, closes, again and again; says READ once it read.
@@ -494,6 +509,23 @@ TEST_F(MultiProcess, SecondaryWriteWakesRxInterrupt)
 	rte_pktmbuf_free(m);
 	EXPECT_EQ(c.wait_exit(), 0);
 	rte_eth_dev_rx_intr_ctl_q(port_, 0, RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_DEL, nullptr);
+}
+
+TEST_F(MultiProcess, SecondaryCannotArmRxInterrupt)
+{
+	ASSERT_EQ(rte_eth_dev_stop(port_), 0);
+	rte_eth_conf conf{};
+	conf.intr_conf.rxq = 1;
+	ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
+	ASSERT_EQ(rte_eth_rx_queue_setup(port_, 0, 256, 0, nullptr, g_pool), 0);
+	ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 256, 0, nullptr), 0);
+	ASSERT_EQ(rte_eth_dev_start(port_), 0);
+	Child c;
+	ASSERT_TRUE(c.start("intrarm", name_));
+	EXPECT_EQ(c.wait_exit(), 0);
+	/* The primary's arming is untouched. */
+	EXPECT_EQ(rte_eth_dev_rx_intr_enable(port_, 0), 0);
+	EXPECT_EQ(rte_eth_dev_rx_intr_disable(port_, 0), 0);
 }
 
 TEST_F(MultiProcess, SecondaryPollFdIsLevelExact)

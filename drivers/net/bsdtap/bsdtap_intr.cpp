@@ -33,6 +33,9 @@ namespace bsdtap
 namespace
 {
 
+/* The queue to arm, in the primary only: the eventfds are its own (a
+ * secondary has no interrupt handle and its copy of intr_efd is not an fd
+ * of its process). */
 queue *rx_queue(struct rte_eth_dev *dev, uint16_t qid) noexcept
 {
 	unit *u = unit_of(dev);
@@ -88,6 +91,8 @@ void intr_teardown(struct rte_eth_dev *dev) noexcept
 
 int eth_rx_queue_intr_enable(struct rte_eth_dev *dev, uint16_t qid) noexcept
 {
+	if (!primary_process)
+		return -ENOTSUP;
 	queue *q = rx_queue(dev, qid);
 	if (q == nullptr)
 		return -EINVAL;
@@ -104,6 +109,8 @@ int eth_rx_queue_intr_enable(struct rte_eth_dev *dev, uint16_t qid) noexcept
 
 int eth_rx_queue_intr_disable(struct rte_eth_dev *dev, uint16_t qid) noexcept
 {
+	if (!primary_process)
+		return -ENOTSUP;
 	queue *q = rx_queue(dev, qid);
 	if (q == nullptr)
 		return -EINVAL;
