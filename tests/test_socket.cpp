@@ -9,6 +9,8 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -35,6 +37,39 @@
 
 #include "harness.h"
 #include "rte_pmd_bsdtap.h"
+
+/*
+ * The endpoint's bind() as the tests see it. Armed with a path, it does
+ * right after the bind what a user who controls the socket's directory
+ * would try to do in the window before the endpoint sets the file's mode
+ * and owner (the widest window such a user could hope to win), so the
+ * race is tested deterministically: replace the socket with a symlink to
+ * g_swap_target, or with a socket of that user's own (g_swap_impostor).
+ */
+namespace
+{
+std::string g_swap_path, g_swap_target;
+int g_swap_impostor = -1; /* an unbound socket to bind in the endpoint's place */
+} // namespace
+
+extern "C" int bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	using bind_fn = int (*)(int, const struct sockaddr *, socklen_t);
+	static const auto real = reinterpret_cast<bind_fn>(dlsym(RTLD_NEXT, "bind"));
+	int ret = real(fd, sa, len);
+	const auto *un = reinterpret_cast<const struct sockaddr_un *>(sa);
+	if (ret == 0 && sa->sa_family == AF_UNIX && !g_swap_path.empty() &&
+	    strncmp(un->sun_path, g_swap_path.c_str(), sizeof(un->sun_path)) == 0) {
+		int err = errno;
+		unlink(g_swap_path.c_str());
+		if (g_swap_impostor >= 0)
+			(void)real(g_swap_impostor, sa, len);
+		else
+			(void)symlink(g_swap_target.c_str(), g_swap_path.c_str());
+		errno = err;
+	}
+	return ret;
+}
 
 namespace
 {
@@ -834,6 +869,162 @@ TEST_F(SocketTest, DgramClientCannotRedirectTheRootPumpBySymlink)
 	printf("%u of 20 clients taken (10 swapped their path once held)\n", adopted);
 	close(victim);
 	chmod(sock_dir().c_str(), dst.st_mode & 07777);
+}
+
+/*
+ * The endpoint runs as root with its path in a directory another user
+ * (nobody) controls. That user swaps the socket for a symlink to a file only
+ * root may change, as fast as it can, while the endpoint is made again and
+ * again: root must never change that file's mode or owner, each endpoint is
+ * made or refused with an error and leaves no port behind, and once the
+ * user stops, the endpoint is made with the mode and owner asked.
+ */
+TEST_F(SocketTest, RootEndpointNeverChmodsThroughASwappedPath)
+{
+	if (geteuid() != 0)
+		GTEST_SKIP() << "needs root: the endpoint is root's, the swapper runs as nobody";
+	const uid_t nobody = 65534;
+	const gid_t nogroup = 65534;
+	struct stat dst;
+	ASSERT_EQ(stat(sock_dir().c_str(), &dst), 0);
+	ASSERT_EQ(chmod(sock_dir().c_str(), 0711), 0);
+	const std::string cdir = new_path("nobody"), vdir = new_path("root");
+	ASSERT_EQ(mkdir(cdir.c_str(), 0755), 0);
+	ASSERT_EQ(chown(cdir.c_str(), nobody, nogroup), 0);
+	ASSERT_EQ(mkdir(vdir.c_str(), 0700), 0);
+	const std::string victim = vdir + "/victim", spath = cdir + "/ep";
+	int vfd = open(victim.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ASSERT_GE(vfd, 0);
+	close(vfd);
+	int stop[2];
+	ASSERT_EQ(pipe(stop), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* Syscalls only from here: the parent has threads. */
+		close(stop[1]);
+		if (setgroups(0, nullptr) != 0 || setgid(nogroup) != 0 || setuid(nobody) != 0)
+			_exit(3);
+		struct pollfd pf = {stop[0], POLLIN, 0};
+		for (unsigned i = 0;; i++) {
+			if ((i & 1023) == 0 && poll(&pf, 1, 0) != 0)
+				_exit(0);
+			struct stat st;
+			if (lstat(spath.c_str(), &st) != 0)
+				continue;
+			if (S_ISSOCK(st.st_mode)) {
+				if (unlink(spath.c_str()) == 0)
+					(void)symlink(victim.c_str(), spath.c_str());
+			} else if (S_ISLNK(st.st_mode)) {
+				(void)unlink(spath.c_str()); /* so that the next bind can happen */
+			}
+		}
+	}
+	ASSERT_GT(pid, 0);
+	close(stop[0]);
+	const std::string args =
+	    "reader=socket,socket_type=seqpacket,socket_mode=0666,owner=nobody,"
+	    "path=" +
+	    spath;
+	unsigned made = 0, refused = 0;
+	for (int i = 0; i < 300; i++) {
+		const std::string name = bt::unique_name();
+		int port = bt::create(name, args);
+		if (port >= 0) {
+			made++;
+			EXPECT_EQ(bt::destroy(name), 0);
+		} else {
+			refused++;
+			uint16_t id;
+			EXPECT_NE(rte_eth_dev_get_port_by_name(name.c_str(), &id), 0)
+			    << "a refused endpoint left its port";
+		}
+		struct stat vs;
+		ASSERT_EQ(stat(victim.c_str(), &vs), 0);
+		ASSERT_EQ(vs.st_mode & 07777, 0600u)
+		    << "round " << i << ": root chmod'ed the victim";
+		ASSERT_EQ(vs.st_uid, 0u) << "round " << i << ": root chown'ed the victim";
+	}
+	close(stop[1]);
+	int st = 0;
+	ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	printf("%u endpoints made, %u refused while the path was swapped\n", made, refused);
+	unlink(spath.c_str());
+	const std::string name = bt::unique_name();
+	ASSERT_GE(bt::create(name, args), 0);
+	struct stat ss;
+	ASSERT_EQ(lstat(spath.c_str(), &ss), 0);
+	EXPECT_TRUE(S_ISSOCK(ss.st_mode));
+	EXPECT_EQ(ss.st_mode & 07777, 0666u);
+	EXPECT_EQ(ss.st_uid, nobody);
+	EXPECT_EQ(bt::destroy(name), 0);
+	unlink(victim.c_str());
+	rmdir(vdir.c_str());
+	rmdir(cdir.c_str());
+	chmod(sock_dir().c_str(), dst.st_mode & 07777);
+}
+
+/*
+ * The same swaps, won every time (the bind hook above): the socket replaced
+ * by a symlink to root's file, or by another user's socket, between the
+ * endpoint's bind and its chmod/chown. Neither file may change; the
+ * endpoint is refused with an error and leaves no port behind.
+ */
+TEST_F(SocketTest, EndpointSetsModeOnlyOnTheSocketItBound)
+{
+	if (geteuid() != 0)
+		GTEST_SKIP() << "needs root: the owner devarg and the impostor's owner";
+	const uid_t nobody = 65534;
+	const std::string vdir = new_path("root");
+	ASSERT_EQ(mkdir(vdir.c_str(), 0700), 0);
+	const std::string victim = vdir + "/victim", spath = new_path("swapped");
+	int vfd = open(victim.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ASSERT_GE(vfd, 0);
+	close(vfd);
+	const std::string args =
+	    "reader=socket,socket_type=seqpacket,socket_mode=0666,owner=nobody,"
+	    "path=" +
+	    spath;
+	for (int impostor = 0; impostor < 2; impostor++) {
+		g_swap_path = spath;
+		g_swap_target = victim;
+		g_swap_impostor =
+		    impostor != 0 ? socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0) : -1;
+		const std::string name = bt::unique_name();
+		int port = bt::create(name, args);
+		const int ifd = g_swap_impostor;
+		g_swap_path.clear();
+		g_swap_impostor = -1;
+		EXPECT_LT(port, 0) << (impostor ? "impostor" : "symlink")
+				   << ": the endpoint was made on a swapped name";
+		if (port >= 0) {
+			EXPECT_EQ(bt::destroy(name), 0);
+		}
+		uint16_t id;
+		EXPECT_NE(rte_eth_dev_get_port_by_name(name.c_str(), &id), 0);
+		struct stat vs;
+		ASSERT_EQ(stat(victim.c_str(), &vs), 0);
+		EXPECT_EQ(vs.st_mode & 07777, 0600u) << "root changed the symlink's target's mode";
+		EXPECT_EQ(vs.st_uid, 0u) << "root changed the symlink's target's owner";
+		if (ifd >= 0) {
+			struct stat is;
+			ASSERT_EQ(lstat(spath.c_str(), &is), 0);
+			EXPECT_TRUE(S_ISSOCK(is.st_mode));
+			EXPECT_NE(is.st_uid, nobody) << "root gave the impostor's socket away";
+			close(ifd);
+		}
+		unlink(spath.c_str());
+	}
+	/* No swap: the endpoint is made with the mode and owner asked. */
+	const std::string name = bt::unique_name();
+	ASSERT_GE(bt::create(name, args), 0);
+	struct stat ss;
+	ASSERT_EQ(lstat(spath.c_str(), &ss), 0);
+	EXPECT_EQ(ss.st_mode & 07777, 0666u);
+	EXPECT_EQ(ss.st_uid, nobody);
+	EXPECT_EQ(bt::destroy(name), 0);
+	unlink(victim.c_str());
+	rmdir(vdir.c_str());
 }
 
 /* ------------------------------------------------------- bad input */

@@ -60,7 +60,9 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -341,9 +343,10 @@ bool dgram_alive(const struct sockaddr_un *addr, socklen_t len) noexcept
  * One sock_diag query for the Unix socket of inode ino: 1 it exists (a
  * closed socket leaves the table at once, even while the endpoint's
  * connection still refers to it), 0 it does not, -1 cannot tell (no
- * sock_diag here). With peer, also the inode of its peer.
+ * sock_diag here). With peer, also the inode of its peer; with vfs, the
+ * inode and device of the file it is bound to (zero when it has none).
  */
-int unix_diag_query(uint32_t ino, uint32_t *peer) noexcept
+int unix_diag_query(uint32_t ino, uint32_t *peer, struct unix_diag_vfs *vfs = nullptr) noexcept
 {
 	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0)
@@ -358,7 +361,8 @@ int unix_diag_query(uint32_t ino, uint32_t *peer) noexcept
 	req.r.sdiag_family = AF_UNIX;
 	req.r.udiag_states = ~0u;
 	req.r.udiag_ino = ino;
-	req.r.udiag_show = peer != nullptr ? UDIAG_SHOW_PEER : 0;
+	req.r.udiag_show =
+	    (peer != nullptr ? UDIAG_SHOW_PEER : 0) | (vfs != nullptr ? UDIAG_SHOW_VFS : 0);
 	req.r.udiag_cookie[0] = req.r.udiag_cookie[1] = ~0u; /* no cookie */
 	struct timeval tv = {0, 100 * 1000};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -380,14 +384,19 @@ int unix_diag_query(uint32_t ino, uint32_t *peer) noexcept
 	const auto *m = static_cast<const struct unix_diag_msg *>(NLMSG_DATA(h));
 	if (m->udiag_ino != ino)
 		return -1;
-	if (peer != nullptr) {
+	if (peer != nullptr)
 		*peer = 0;
-		int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
-		for (auto *a = reinterpret_cast<const struct rtattr *>(m + 1); RTA_OK(a, len);
-		     a = RTA_NEXT(a, len))
-			if (a->rta_type == UNIX_DIAG_PEER &&
-			    RTA_PAYLOAD(a) >= static_cast<int>(sizeof(uint32_t)))
-				memcpy(peer, RTA_DATA(a), sizeof(uint32_t));
+	if (vfs != nullptr)
+		*vfs = {};
+	int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+	for (auto *a = reinterpret_cast<const struct rtattr *>(m + 1); RTA_OK(a, len);
+	     a = RTA_NEXT(a, len)) {
+		if (peer != nullptr && a->rta_type == UNIX_DIAG_PEER &&
+		    RTA_PAYLOAD(a) >= static_cast<int>(sizeof(uint32_t)))
+			memcpy(peer, RTA_DATA(a), sizeof(uint32_t));
+		if (vfs != nullptr && a->rta_type == UNIX_DIAG_VFS &&
+		    RTA_PAYLOAD(a) >= static_cast<int>(sizeof(*vfs)))
+			memcpy(vfs, RTA_DATA(a), sizeof(*vfs));
 	}
 	return 1;
 }
@@ -998,6 +1007,61 @@ void remove_socket_file(sock_pump *p) noexcept
 		unlink(p->path);
 }
 
+/*
+ * Give the socket file just bound at path the devargs' mode and owner. The
+ * endpoint may run as root in a directory that other users can write, and
+ * they could swap the name for a link to another file between the bind and
+ * here: so nothing is changed by name. The name is opened without following
+ * a link (O_PATH), checked to be this socket's own file (its inode as
+ * sock_diag reports the socket's binding; where sock_diag cannot tell, a
+ * socket owned by this user), and changed through that descriptor only.
+ * Returns 0 or an errno, with *what naming the step that failed; *st is
+ * the file's status; *ours says whether the name leads to this socket (only
+ * then may a failed endpoint remove it).
+ */
+int set_socket_file_perms(int fd, const char *path, const devargs &a, struct stat *st,
+			  const char **what, bool *ours) noexcept
+{
+	*what = "open";
+	*ours = false;
+	int pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return errno;
+	int err = 0;
+	struct stat sock_st;
+	struct unix_diag_vfs vfs = {};
+	if (fstat(pfd, st) != 0 || fstat(fd, &sock_st) != 0) {
+		err = errno;
+		*what = "stat";
+	} else if (!S_ISSOCK(st->st_mode) || st->st_uid != geteuid() ||
+		   (unix_diag_query(static_cast<uint32_t>(sock_st.st_ino), nullptr, &vfs) == 1 &&
+		    (vfs.udiag_vfs_ino != st->st_ino ||
+		     vfs.udiag_vfs_dev != ((major(st->st_dev) << 20) | minor(st->st_dev))))) {
+		err = EPERM;
+		*what = "check (the name no longer leads to the socket bound there) of";
+	} else {
+		*ours = true;
+		/* chmod through the descriptor's /proc link acts on its inode. */
+		char self[48];
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+		if (chmod(self, a.sock_mode) != 0) {
+			err = errno;
+			*what = "chmod";
+		} else if ((a.has_owner || a.has_group) &&
+			   fchownat(pfd, "", a.has_owner ? a.owner : static_cast<uid_t>(-1),
+				    a.has_group ? a.group : static_cast<gid_t>(-1),
+				    AT_EMPTY_PATH) != 0) {
+			err = errno;
+			*what = "chown";
+		} else if (fstat(pfd, st) != 0) {
+			err = errno;
+			*what = "stat";
+		}
+	}
+	close(pfd);
+	return err;
+}
+
 int make_endpoint(sock_pump *p) noexcept
 {
 	const devargs &a = p->u->args;
@@ -1042,24 +1106,19 @@ int make_endpoint(sock_pump *p) noexcept
 		return -err;
 	}
 	/* Permissions before anyone can connect: listen() comes after them. */
-	if (chmod(p->path, a.sock_mode) != 0) {
-		err = errno;
-		what = "chmod";
-	} else if ((a.has_owner || a.has_group) &&
-		   chown(p->path, a.has_owner ? a.owner : static_cast<uid_t>(-1),
-			 a.has_group ? a.group : static_cast<gid_t>(-1)) != 0) {
-		err = errno;
-		what = "chown";
-	} else if (lstat(p->path, &st) != 0) {
-		err = errno;
-		what = "stat";
-	} else if (p->type != socket_kind::dgram && listen(fd, 16) != 0) {
+	bool ours = false;
+	err = set_socket_file_perms(fd, p->path, a, &st, &what, &ours);
+	if (err == 0 && p->type != socket_kind::dgram && listen(fd, 16) != 0) {
 		err = errno;
 		what = "listen";
 	}
 	if (err != 0) {
 		BSDTAP_LOG(ERR, "%s: %s %s: %s", iface, what, p->path, strerror(err));
-		unlink(p->path);
+		/* Only this socket's file is removed, never what a swap put there
+		 * (unlink does not follow a link; a swap after the check costs
+		 * the swapper only their own entry). */
+		if (ours)
+			unlink(p->path);
 		close(fd);
 		return -err;
 	}
