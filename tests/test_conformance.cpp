@@ -1173,6 +1173,56 @@ TEST_F(Conformance, C39_StartAndStopDrainTheDevq)
 	EXPECT_EQ(rte_pmd_bsdtap_read(r, buf, sizeof(buf)), 64);
 }
 
+/* C20 holds on a stopped port (the unit is still ready): a frame written
+ * while the port is stopped waits in the inq and is received after start. */
+TEST_F(Conformance, C39_WriteWhileStoppedIsReceivedAfterStart)
+{
+	int p = port();
+	ASSERT_GE(p, 0);
+	auto port_id = static_cast<uint16_t>(p);
+	reader *&r = open();
+	ASSERT_NE(r, nullptr);
+	ASSERT_EQ(rte_eth_dev_stop(port_id), 0);
+	auto f = bt::frame(100, 7);
+	EXPECT_EQ(rte_pmd_bsdtap_write(r, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+	ASSERT_EQ(rte_eth_dev_start(port_id), 0);
+	auto got = bt::rx_wait(port_id, 0, 1);
+	ASSERT_EQ(got.size(), 1u);
+	EXPECT_EQ(bt::bytes_of(got[0]), f);
+	bt::free_all(got);
+	EXPECT_EQ(bt::xstat(port_id, "rx_inq_purged_frames"), 0u);
+}
+
+/* What a stop or an rx queue release drops from the inq is counted, and
+ * its mbufs go back to the pool. */
+TEST_F(Conformance, C39_StopAndRxQueueReleaseCountTheInqFrames)
+{
+	int p = port();
+	ASSERT_GE(p, 0);
+	auto port_id = static_cast<uint16_t>(p);
+	unsigned start = bt::in_use();
+	reader *&r = open();
+	ASSERT_NE(r, nullptr);
+	auto f = bt::frame(100);
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(rte_pmd_bsdtap_write(r, f.data(), f.size()),
+			  static_cast<ssize_t>(f.size()));
+	ASSERT_EQ(rte_eth_dev_stop(port_id), 0);
+	EXPECT_EQ(bt::xstat(port_id, "rx_inq_purged_frames"), 3u);
+	EXPECT_EQ(bt::in_use(), start);
+	/* Written while stopped, then the rx queue is set up again (its old
+	 * pool's mbufs must not outlive it): dropped and counted. */
+	for (int i = 0; i < 2; i++)
+		EXPECT_EQ(rte_pmd_bsdtap_write(r, f.data(), f.size()),
+			  static_cast<ssize_t>(f.size()));
+	EXPECT_GT(bt::in_use(), start);
+	ASSERT_EQ(rte_eth_rx_queue_setup(port_id, 0, 256, 0, nullptr, bt::pool()), 0);
+	EXPECT_EQ(bt::xstat(port_id, "rx_inq_purged_frames"), 5u);
+	EXPECT_EQ(bt::in_use(), start);
+	ASSERT_EQ(rte_eth_dev_start(port_id), 0);
+	EXPECT_TRUE(bt::rx_wait(port_id, 0, 1, 50).empty());
+}
+
 TEST_F(Conformance, C40_MtuLimitPromiscAllmultiMulticastAccepted)
 {
 	int p = port();

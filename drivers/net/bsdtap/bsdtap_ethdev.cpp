@@ -115,11 +115,10 @@ int eth_dev_start(struct rte_eth_dev *dev) noexcept
 	unit *u = unit_of(dev);
 	if (u == nullptr)
 		return -ENODEV;
-	/* tapifinit: drain what a stopped unit held, then run. */
-	for (uint16_t i = 0; i < u->nb_queues; i++) {
+	/* tapifinit: drain what a stopped unit held, then run. Frames a reader
+	 * wrote while the port was stopped stay in the inq and are received. */
+	for (uint16_t i = 0; i < u->nb_queues; i++)
 		unit_purge_devq(&u->q[i]);
-		unit_purge_inq(&u->q[i]); /* frames a reader wrote while stopped */
-	}
 	dev->tx_pkt_burst = eth_bsdtap_tx_for(u, true);
 	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
@@ -140,7 +139,8 @@ int eth_dev_stop(struct rte_eth_dev *dev) noexcept
 	if (u == nullptr)
 		return -ENODEV;
 	/* tapifstop: drain the devq; readers see no more frames. The inq is
-	 * drained too: a restarted port does not receive stale frames. */
+	 * drained too (and counted): a restarted port does not receive frames
+	 * from before its stop. */
 	u->uflags.fetch_and(~UF_STARTED);
 	for (uint16_t i = 0; i < u->nb_queues; i++) {
 		unit_purge_devq(&u->q[i]);
@@ -331,6 +331,7 @@ const xstat_def xstat_defs[] = {
     {"rx_inq_full_drops", &queue::imissed, &queue::base_imissed},
     {"reader_truncated_frames", &queue::truncated, &queue::base_truncated},
     {"devq_purged_frames", &queue::purged, &queue::base_purged},
+    {"rx_inq_purged_frames", &queue::inq_purged, &queue::base_inq_purged},
     {"rx_intr_wakeups", &queue::rx_intr_wakeups, &queue::base_rx_intr_wakeups},
     {"socket_tx_frames", &queue::sock_tx_frames, &queue::base_sock_tx_frames},
     {"socket_tx_dropped_frames", &queue::sock_tx_dropped, &queue::base_sock_tx_dropped},
@@ -992,9 +993,14 @@ void unit_purge_inq(queue *q) noexcept
 		return;
 	struct rte_mbuf *m[64];
 	unsigned n;
+	uint64_t total = 0;
 	while ((n = rte_ring_sc_dequeue_burst(q->inq, reinterpret_cast<void **>(m), 64, nullptr)) >
-	       0)
+	       0) {
 		rte_pktmbuf_free_bulk(m, n);
+		total += n;
+	}
+	if (total > 0)
+		q->inq_purged.add_shared(total);
 }
 
 bool unit_link_should_be_up(const unit *u) noexcept

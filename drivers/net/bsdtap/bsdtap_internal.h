@@ -132,6 +132,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	/* Frames purged from the devq by close, stop or start (C39, C42). Several
 	 * writers (a reader's close, control), so this one is a locked add. */
 	counter purged;
+	/* Frames a reader wrote that the application never received: dropped
+	 * from the inq by a stop, an rx queue release (its mbufs are the old
+	 * pool's) or a close. Control path only, so a locked add. */
+	counter inq_purged;
 	/* A frame taken off the devq by FIONREAD's peek, returned by the next read
 	 * or burst. An atomic slot so that a control purge can take it too. */
 	std::atomic<struct rte_mbuf *> held{nullptr};
@@ -165,7 +169,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	uint64_t base_rx_nombuf = 0, base_imissed = 0;
 	uint64_t base_tx_noreader = 0, base_tx_noreader_bytes = 0, base_wakeups = 0;
 	uint64_t base_sigio = 0, base_truncated = 0;
-	uint64_t base_purged = 0, base_rx_intr_wakeups = 0;
+	uint64_t base_purged = 0, base_inq_purged = 0, base_rx_intr_wakeups = 0;
 	uint64_t base_sock_tx_frames = 0, base_sock_tx_dropped = 0, base_sock_rx_frames = 0;
 	uint64_t base_sock_rx_bad = 0, base_sock_accepted = 0, base_sock_refused = 0;
 };
