@@ -5,6 +5,7 @@
  * test_conformance.cpp.
  */
 
+#include <algorithm>
 #include <atomic>
 #include <dirent.h>
 #include <unistd.h>
@@ -377,6 +378,40 @@ TEST_F(QueueSetup, QueueCountIsRingDepth)
 	EXPECT_EQ(rte_eth_tx_queue_count(port, 0), 0);
 #endif
 	EXPECT_EQ(rte_pmd_bsdtap_close(&r), 0);
+}
+
+/* A reader that writes keeps mbufs of the rx pool in its handle's cache
+ * while it is open: no more than the pool's per-lcore cache size (none for
+ * a pool made without caches), and all of them back when it closes. */
+TEST_F(QueueSetup, WriterCacheIsBoundedByThePoolsCache)
+{
+	for (unsigned cache : {0u, 64u}) {
+		const std::string pname = "bt_wcache" + std::to_string(cache);
+		rte_mempool *mp = rte_pktmbuf_pool_create(
+		    pname.c_str(), 2047, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+		ASSERT_NE(mp, nullptr);
+		const std::string name = bt::unique_name();
+		int port = bt::create(name, "");
+		ASSERT_GE(port, 0);
+		ASSERT_EQ(bt::configure_start(static_cast<uint16_t>(port), 1, mp), 0);
+		const unsigned base = bt::in_use(mp);
+		rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name.c_str(), 0, 0);
+		ASSERT_NE(r, nullptr);
+		auto f = bt::frame(64);
+		unsigned peak = 0;
+		for (int i = 0; i < 500; i++) {
+			ASSERT_EQ(rte_pmd_bsdtap_write(r, f.data(), f.size()), 64);
+			auto got = bt::rx_wait(static_cast<uint16_t>(port), 0, 1);
+			ASSERT_EQ(got.size(), 1u);
+			bt::free_all(got);
+			peak = std::max(peak, bt::in_use(mp) - base);
+		}
+		EXPECT_LE(peak, cache) << "pool cache " << cache;
+		ASSERT_EQ(rte_pmd_bsdtap_close(&r), 0);
+		EXPECT_EQ(bt::in_use(mp), base) << "pool cache " << cache;
+		EXPECT_EQ(bt::destroy(name), 0);
+		rte_mempool_free(mp);
+	}
 }
 
 TEST_F(QueueSetup, InfoReportsLimits)

@@ -88,7 +88,7 @@ inline void notify_app(rte_pmd_bsdtap_reader *r) noexcept
 	}
 }
 
-/* Mbufs the handle's write cache may hold; a DPDK lcore cache's usual size. */
+/* The largest write cache a handle makes; a DPDK lcore cache's usual size. */
 constexpr unsigned write_cache_size = 256;
 
 bool gone(const rte_pmd_bsdtap_reader *r) noexcept
@@ -302,8 +302,11 @@ int alloc_segs(rte_pmd_bsdtap_reader *r, struct rte_mempool *mp, struct rte_mbuf
 			rte_mempool_cache_flush(r->cache, r->cache_mp);
 			rte_mempool_cache_free(r->cache);
 		}
-		/* A quarter of a small pool at most: the cache must not starve it. */
-		unsigned size = std::min<unsigned>(write_cache_size, mp->size / 4);
+		/* The handle is one more user of the pool, like an lcore: its
+		 * cache is the size the application gave the pool's per-lcore
+		 * caches (none for a pool made without), at most 256 and at most
+		 * a quarter of the pool, so that an open reader cannot starve it. */
+		unsigned size = std::min({write_cache_size, mp->cache_size, mp->size / 4});
 		r->cache = size > 0 ? rte_mempool_cache_create(size, SOCKET_ID_ANY) : nullptr;
 		r->cache_mp = mp;
 	}
