@@ -317,4 +317,118 @@ TEST_F(Stress, TxReaderControlRace)
 	       (unsigned long)s.reopens.load(), (unsigned long)stop_starts);
 }
 
+/*
+ * The driver's own port changes (up_on_open's start and the stop of the
+ * close that matches it, TAPSIFINFO's MTU, VMIO_SIOCSIFFLAGS) race the
+ * application's configure, queue setup, start, stop and MTU changes, which
+ * it makes under rte_pmd_bsdtap_port_lock() as the guide says. Two reader
+ * threads open, change and close; the application reconfigures. Checked:
+ * every call succeeds (or fails as documented), nothing is left out of the
+ * pool, the port works afterwards; under ThreadSanitizer, no data race on
+ * the port (ethdev's calls from two threads at once would be one).
+ */
+TEST_F(Stress, PortEffectsAndApplicationControlUnderTheLock)
+{
+	const bool long_run = getenv("BSDTAP_STRESS_LONG") != nullptr;
+	const auto run_for = long_run ? seconds(60) : seconds(4);
+	std::string name = bt::unique_name();
+	int p = make(name, "queues=2,up_on_open=1", false, 2);
+	ASSERT_GE(p, 0);
+	const auto port = static_cast<uint16_t>(p);
+	ASSERT_EQ(bt::configure(port, 2), 0); /* stopped: the first open starts it */
+	EXPECT_EQ(rte_pmd_bsdtap_port_lock(static_cast<uint16_t>(RTE_MAX_ETHPORTS - 1)), -ENODEV);
+	EXPECT_EQ(rte_pmd_bsdtap_port_unlock(port), -EPERM);
+	const unsigned base = bt::in_use();
+	std::atomic<bool> stop{false};
+	std::atomic<uint64_t> rounds{0};
+	std::string errors[2];
+	auto reader = [&](uint16_t qid) {
+		std::mt19937 rng(qid + 11);
+		while (!stop.load()) {
+			rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name.c_str(), qid, 0);
+			if (r == nullptr) {
+				errors[qid] = std::string("open: ") + rte_strerror(rte_errno);
+				return;
+			}
+			rte_pmd_bsdtap_info info{};
+			info.type = RTE_PMD_BSDTAP_IFT_ETHER;
+			info.baudrate = 1000000000;
+			info.mtu = static_cast<uint16_t>(1500 + rng() % 7000);
+			int ret = qid == 0
+				      ? rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_TAPSIFINFO, &info)
+				      : 0;
+			int flags =
+			    RTE_PMD_BSDTAP_IFF_UP | (rng() % 2 ? RTE_PMD_BSDTAP_IFF_PROMISC : 0);
+			if (ret == 0 && qid == 1)
+				ret = rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_VMIO_SIOCSIFFLAGS,
+							   &flags);
+			/* Any error fails: the effect waits for the lock and runs
+			 * between the application's reconfigurations. */
+			if (ret != 0) {
+				errors[qid] = std::string("ioctl: ") + rte_strerror(-ret);
+				rte_pmd_bsdtap_close(&r);
+				return;
+			}
+			auto f = bt::frame(64);
+			(void)rte_pmd_bsdtap_write(r, f.data(), f.size());
+			if (rte_pmd_bsdtap_close(&r) != 0) {
+				errors[qid] = "close failed";
+				return;
+			}
+			rounds.fetch_add(1);
+		}
+	};
+	std::thread r0(reader, 0), r1(reader, 1);
+	std::mt19937 rng(5);
+	uint64_t cycles = 0;
+	const auto end = steady_clock::now() + run_for;
+	while (steady_clock::now() < end && errors[0].empty() && errors[1].empty()) {
+		ASSERT_EQ(rte_pmd_bsdtap_port_lock(port), 0);
+		if (bt::started(port)) {
+			EXPECT_EQ(rte_eth_dev_stop(port), 0);
+		}
+		EXPECT_EQ(bt::configure(port, 2), 0);
+		EXPECT_EQ(rte_eth_dev_set_mtu(port, static_cast<uint16_t>(1500 + rng() % 7000)), 0);
+		if (rng() % 2) {
+			EXPECT_EQ(rte_eth_dev_start(port), 0);
+		}
+		/* Frames the readers wrote, received while the port runs. */
+		rte_mbuf *m[32];
+		for (uint16_t q = 0; q < 2; q++)
+			if (bt::started(port))
+				rte_pktmbuf_free_bulk(m, rte_eth_rx_burst(port, q, m, 32));
+		ASSERT_EQ(rte_pmd_bsdtap_port_unlock(port), 0);
+		cycles++;
+		std::this_thread::sleep_for(microseconds(rng() % 500));
+	}
+	stop.store(true);
+	r0.join();
+	r1.join();
+	EXPECT_TRUE(errors[0].empty()) << "queue 0 reader: " << errors[0];
+	EXPECT_TRUE(errors[1].empty()) << "queue 1 reader: " << errors[1];
+	EXPECT_GT(rounds.load(), 10u);
+	/* The effects posted by the last closes have run: the port is quiet. */
+	EXPECT_TRUE(bt::eventually([&] {
+		rte_pmd_bsdtap_port_lock(port);
+		bool quiet = !bt::started(port) || bt::link_status(port) == RTE_ETH_LINK_DOWN;
+		rte_pmd_bsdtap_port_unlock(port);
+		return quiet;
+	}));
+	ASSERT_EQ(rte_pmd_bsdtap_port_lock(port), 0);
+	EXPECT_EQ(rte_eth_dev_stop(port), 0);
+	EXPECT_EQ(bt::in_use(), base) << "mbufs left out of the pool";
+	EXPECT_EQ(bt::configure_start(port, 2), 0);
+	ASSERT_EQ(rte_pmd_bsdtap_port_unlock(port), 0);
+	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name.c_str(), 0, 0);
+	ASSERT_NE(r, nullptr);
+	auto f = bt::frame(80);
+	EXPECT_EQ(rte_pmd_bsdtap_write(r, f.data(), f.size()), 80);
+	auto got = bt::rx_wait(port, 0, 1);
+	EXPECT_EQ(got.size(), 1u);
+	bt::free_all(got);
+	rte_pmd_bsdtap_close(&r);
+	printf("port effects: %lu reader rounds, %lu application reconfigurations\n",
+	       (unsigned long)rounds.load(), (unsigned long)cycles);
+}
+
 } // namespace

@@ -168,6 +168,8 @@ int eth_dev_close(struct rte_eth_dev *dev) noexcept
 	if (u == nullptr)
 		return 0;
 	BSDTAP_LOG(INFO, "%s: closing port %u", u->iface, dev->data->port_id);
+	/* Port effects still to run, and their waiters, give up from here. */
+	u->uflags.fetch_or(UF_CLOSING);
 	if (pi->reader != nullptr) {
 		builtin_stop(pi->reader);
 		pi->reader = nullptr;
@@ -181,7 +183,7 @@ int eth_dev_close(struct rte_eth_dev *dev) noexcept
 		unit_purge_devq(&u->q[i]);
 		unit_purge_inq(&u->q[i]);
 		unit_purge_retq(&u->q[i]);
-		u->q[i].mp = nullptr;
+		u->q[i].mp.store(nullptr);
 	}
 	/* A link change not yet told (a stop just before this close, say) is
 	 * told now: the application sees the link go down before the port goes. */
@@ -436,7 +438,7 @@ int eth_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc, 
 			   u->iface, qid, mp->name, room, RTE_PKTMBUF_HEADROOM, RTE_ETHER_MIN_LEN);
 		return -EINVAL;
 	}
-	u->q[qid].mp = mp;
+	u->q[qid].mp.store(mp);
 	dev->data->rx_queues[qid] = &u->q[qid];
 	return 0;
 }
@@ -462,7 +464,7 @@ void eth_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid) noexcept
 	if (u == nullptr || qid >= u->nb_queues)
 		return;
 	unit_purge_inq(&u->q[qid]);
-	u->q[qid].mp = nullptr;
+	u->q[qid].mp.store(nullptr);
 	dev->data->rx_queues[qid] = nullptr;
 }
 
@@ -477,7 +479,7 @@ void eth_rxq_info(struct rte_eth_dev *dev, uint16_t qid, struct rte_eth_rxq_info
 	unit *u = unit_of(dev);
 	if (u == nullptr)
 		return;
-	qi->mp = u->q[qid].mp;
+	qi->mp = u->q[qid].mp.load();
 	qi->scattered_rx = 1;
 	qi->nb_desc =
 	    static_cast<uint16_t>(u->args.ring_size > UINT16_MAX ? UINT16_MAX : u->args.ring_size);
@@ -821,6 +823,13 @@ unit *unit_of(struct rte_eth_dev *dev) noexcept
 {
 	auto *pi = internals_of(dev);
 	return pi == nullptr ? nullptr : pi->u;
+}
+
+unit *unit_of_port(uint16_t port_id) noexcept
+{
+	if (!rte_eth_dev_is_valid_port(port_id) || rte_eth_devices[port_id].dev_ops != &ops)
+		return nullptr;
+	return unit_of(&rte_eth_devices[port_id]);
 }
 
 void unit_destroy(unit *u) noexcept

@@ -55,6 +55,7 @@ inline constexpr uint32_t UF_CLOSEDOWN = 0x40; /* TAP_CLOSEDOWN: open started th
 inline constexpr uint32_t UF_GONE = 0x80;      /* port closed: readers get EHOSTDOWN */
 inline constexpr uint32_t UF_PROMISC = 0x100;
 inline constexpr uint32_t UF_ALLMULTI = 0x200;
+inline constexpr uint32_t UF_CLOSING = 0x400; /* port close began: port effects give up */
 
 /* A counter with one writer: a relaxed load and store, no locked RMW. */
 struct counter {
@@ -79,8 +80,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	 * stay on the core that allocates them. Producer: the reader; consumers:
 	 * the tx burst, and the reader or control when the tx is idle. */
 	struct rte_ring *retq = nullptr;
-	struct rte_mempool *mp = nullptr; /* rx queue's pool, for write() */
-	int efd = -1;			  /* wakeup eventfd, valid in the primary */
+	/* The rx queue's pool, for write(): set and cleared by queue setup and
+	 * release (the application), read by the reader's write. */
+	std::atomic<struct rte_mempool *> mp{nullptr};
+	int efd = -1; /* wakeup eventfd, valid in the primary */
 	/* The application's rx interrupt eventfd (rte_eth_dev_rx_intr_ctl_q),
 	 * valid in the primary; a reader's write or send burst posts it when
 	 * the application armed the queue (rx_armed). */
@@ -247,6 +250,8 @@ inline void unit_set_mac(unit *u, const struct rte_ether_addr *a) noexcept
 
 /* Unit helpers shared by the ethdev ops and the reader API. */
 unit *unit_of(struct rte_eth_dev *dev) noexcept;
+/* The unit of port_id if it is a bsdtap port of this process, else nullptr. */
+unit *unit_of_port(uint16_t port_id) noexcept;
 /* Drop a reference; true when it was the last (the unit is gone). */
 bool unit_put(unit *u) noexcept;
 /* Empty the devq (C39, C42). reader_gone: the queue's reader is dead or

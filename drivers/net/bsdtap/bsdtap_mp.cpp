@@ -7,6 +7,7 @@
  */
 
 #include "bsdtap_mp.h"
+#include "bsdtap_unit.h"
 
 #include <cerrno>
 #include <csignal>
@@ -45,9 +46,9 @@ constexpr uint64_t reaper_period_us = 500 * 1000;
 
 struct mp_param {
 	uint32_t op;
-	uint16_t qid;
+	uint16_t qid; /* MP_PORT_EFFECT: the port_effect */
 	int32_t result;
-	int32_t pid;	    /* MP_OPEN, MP_CLOSE, MP_REAP: the claimant */
+	int32_t pid; /* MP_OPEN, MP_CLOSE, MP_REAP: the claimant; MP_PORT_EFFECT: the argument */
 	uint64_t unit_addr; /* MP_RELEASE: the unit, same address in every process */
 	char name[RTE_DEV_NAME_MAX_LEN];
 };
@@ -80,7 +81,19 @@ int reply(const struct rte_mp_msg *req, const void *peer, int32_t result, int fd
 	return rte_mp_reply(&msg, static_cast<const char *>(peer));
 }
 
+thread_local bool in_handler;
+
+int mp_handle(const struct rte_mp_msg *msg, const void *peer) noexcept;
+
 int mp_handler(const struct rte_mp_msg *msg, const void *peer) noexcept
+{
+	in_handler = true;
+	int ret = mp_handle(msg, peer);
+	in_handler = false;
+	return ret;
+}
+
+int mp_handle(const struct rte_mp_msg *msg, const void *peer) noexcept
 {
 	if (msg->len_param != sizeof(mp_param))
 		return reply(msg, peer, -EINVAL, -1);
@@ -127,6 +140,17 @@ int mp_handler(const struct rte_mp_msg *msg, const void *peer) noexcept
 	if (u == nullptr)
 		return reply(msg, peer, -ENXIO, -1);
 	int ret = 0, fd = -1;
+	if (p.op == MP_PORT_EFFECT) {
+		/* Answered once the effect ran, from the effects' context. */
+		ret = p.qid <= static_cast<uint16_t>(port_effect::set_flags)
+			  ? port_effect_for_peer(u, static_cast<port_effect>(p.qid), p.pid, msg,
+						 static_cast<const char *>(peer))
+			  : -EINVAL;
+		if (ret != 0)
+			ret = reply(msg, peer, ret, -1) < 0 ? -EIO : ret;
+		unit_put(u);
+		return ret;
+	}
 	const bool get_fd = p.op == MP_GET_EFD || p.op == MP_GET_INTR_EFD;
 	if (!get_fd && p.op != MP_OPEN && p.op != MP_CLOSE && p.op != MP_REAP)
 		ret = -ENOTSUP;
@@ -216,6 +240,26 @@ int request(mp_param *p, int *fd) noexcept
 }
 
 } // namespace
+
+int mp_reply_result(const struct rte_mp_msg *req, const char *peer, int32_t result) noexcept
+{
+	return reply(req, peer, result, -1);
+}
+
+bool mp_in_handler() noexcept
+{
+	return in_handler;
+}
+
+int mp_port_effect(const unit *u, uint8_t e, int arg) noexcept
+{
+	mp_param p{};
+	p.op = MP_PORT_EFFECT;
+	p.qid = e;
+	p.pid = arg;
+	snprintf(p.name, sizeof(p.name), "%s", u->name);
+	return request(&p, nullptr);
+}
 
 int mp_primary_init() noexcept
 {

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 
+struct rte_mp_msg;
+
 namespace bsdtap
 {
 
@@ -25,6 +27,7 @@ enum mp_op : uint32_t {
 	MP_CLOSE,	 /* a secondary closes a queue: the primary releases it */
 	MP_REAP,	 /* a secondary found a queue claimed by a dead process */
 	MP_GET_INTR_EFD, /* reply carries the queue's rx interrupt eventfd */
+	MP_PORT_EFFECT,	 /* a secondary's reader asks for a port effect (bsdtap_unit.h) */
 };
 
 /* Primary: register the rte_mp action and start the dead-reader check. */
@@ -44,6 +47,15 @@ int mp_open(const unit *u, uint16_t qid, int32_t pid) noexcept;
 int mp_close(const unit *u, uint16_t qid, int32_t pid) noexcept;
 /* Secondary: the primary releases queue qid if pid, its claimant, is dead. */
 void mp_reap(const unit *u, uint16_t qid, int32_t pid) noexcept;
+/* Secondary: the primary runs port effect e (a port_effect) with arg on
+ * u's port, as for its own readers; its result, or -errno. */
+int mp_port_effect(const unit *u, uint8_t e, int arg) noexcept;
+/* Primary: answer a request (copied from the rte_mp handler) with result. */
+int mp_reply_result(const struct rte_mp_msg *req, const char *peer, int32_t result) noexcept;
+/* Primary: true on the rte_mp thread while it handles a request (port
+ * effects asked for there do not wait for the port lock). */
+bool mp_in_handler() noexcept;
+
 /* Secondary: tell the primary; waits for it to act. */
 void mp_notify(mp_op op, const unit *u, uint16_t qid) noexcept;
 

@@ -8,6 +8,7 @@
  */
 
 #include "bsdtap_reader_internal.h"
+#include "bsdtap_unit.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -26,6 +27,7 @@
 #include <ethdev_driver.h>
 #include <rte_bus_vdev.h>
 #include <rte_errno.h>
+#include <rte_interrupts.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -453,45 +455,29 @@ bool queue_reap(unit *u, queue *q) noexcept
 	return true;
 }
 
-/* Primary only: what an open does to the port (C04, C06). */
+/* Primary only: what an open does to the port (C04, C06). The start runs
+ * where every port effect runs (bsdtap_unit.h); an open from a secondary
+ * (the rte_mp thread) does not wait for it. */
 void unit_after_open(unit *u) noexcept
 {
-	/* C06: up_on_open starts a stopped port; the matching close stops it. */
-	if (u->args.up_on_open && (u->uflags.load() & UF_STARTED) == 0) {
-		int ret = rte_eth_dev_start(u->port_id);
-		if (ret == 0)
-			u->uflags.fetch_or(UF_CLOSEDOWN);
-		else
-			BSDTAP_LOG(WARNING, "%s: up_on_open: cannot start port %u: %s", u->iface,
-				   u->port_id, rte_strerror(-ret));
-	}
-	unit_link_changed(u);
+	if (u->args.up_on_open && (u->uflags.load() & UF_STARTED) == 0)
+		port_effect_run(u, port_effect::start_for_open, 0, !mp_in_handler());
+	else
+		unit_link_changed(u);
 }
 
-/* Primary only: what a close does to the port (C42, C43, C09). */
+/* Primary only: what a close does to the port (C42, C43, C09). Opens,
+ * closes and the dead-reader check of other threads and processes do not
+ * wait for the stop or the destruction. */
 void unit_after_close(unit *u) noexcept
 {
-	if ((u->uflags.load() & UF_GONE) != 0)
+	const uint32_t f = u->uflags.load();
+	if ((f & UF_GONE) != 0)
 		return;
-	bool last = u->nb_open.load() == 0;
-	if (last && (u->uflags.load() & UF_CLOSEDOWN) != 0) {
-		/* C43: close stops what open started. */
-		u->uflags.fetch_and(~UF_CLOSEDOWN);
-		rte_eth_dev_stop(u->port_id);
-	}
 	unit_link_changed(u);
-	if (last && (u->uflags.load() & UF_CLONE) != 0) {
-		/* C09: a cloned unit goes away with its last close. */
-		char name[RTE_DEV_NAME_MAX_LEN];
-		snprintf(name, sizeof(name), "%s", u->name);
-		uint16_t port = u->port_id;
-		if (rte_eth_devices[port].data->dev_started)
-			rte_eth_dev_stop(port);
-		int ret = rte_vdev_uninit(name);
-		if (ret != 0)
-			BSDTAP_LOG(ERR, "%s: cannot destroy cloned unit: %s", name,
-				   rte_strerror(-ret));
-	}
+	if (u->nb_open.load() == 0 && (f & (UF_CLOSEDOWN | UF_CLONE)) != 0)
+		port_effect_run(u, port_effect::stop_for_close, 0,
+				!mp_in_handler() && !rte_thread_is_intr());
 }
 
 namespace
@@ -862,7 +848,7 @@ ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iove
 	if (len == 0)
 		return 0; /* C21 */
 	queue *q = r->q;
-	struct rte_mempool *mp = q->mp;
+	struct rte_mempool *mp = q->mp.load(std::memory_order_acquire);
 	if (mp == nullptr) {
 		q->rx_nombuf.add(1); /* no rx queue set up: nowhere to put it */
 		return fail(ENOBUFS);
@@ -1019,7 +1005,10 @@ int set_info(rte_pmd_bsdtap_reader *r, const rte_pmd_bsdtap_info *info) noexcept
 		return -EINVAL;
 	if (info->mtu < RTE_ETHER_MIN_MTU || info->mtu > RTE_PMD_BSDTAP_MRU - RTE_ETHER_HDR_LEN)
 		return -EINVAL;
-	int ret = rte_eth_dev_set_mtu(u->port_id, info->mtu);
+	/* The MTU is the primary's to set, as every port effect. */
+	int ret = primary_process
+		      ? port_effect_run(u, port_effect::set_info, info->mtu, true)
+		      : mp_port_effect(u, static_cast<uint8_t>(port_effect::set_info), info->mtu);
 	if (ret != 0)
 		return ret;
 	u->baudrate.store(info->baudrate);
@@ -1031,18 +1020,9 @@ int set_info(rte_pmd_bsdtap_reader *r, const rte_pmd_bsdtap_info *info) noexcept
 
 int vmnet_set_flags(rte_pmd_bsdtap_reader *r, int flags) noexcept
 {
-	unit *u = r->u;
-	/* Keep what cannot change, force UP and RUNNING (the original forgot
-	 * RUNNING, L759-765): the port is started. */
-	uint16_t port = u->port_id;
-	int ret = (flags & RTE_PMD_BSDTAP_IFF_PROMISC) ? rte_eth_promiscuous_enable(port)
-						       : rte_eth_promiscuous_disable(port);
-	if (ret == 0)
-		ret = (flags & RTE_PMD_BSDTAP_IFF_ALLMULTI) ? rte_eth_allmulticast_enable(port)
-							    : rte_eth_allmulticast_disable(port);
-	if (ret == 0 && (u->uflags.load() & UF_STARTED) == 0)
-		ret = rte_eth_dev_start(port);
-	return ret;
+	return primary_process
+		   ? port_effect_run(r->u, port_effect::set_flags, flags, true)
+		   : mp_port_effect(r->u, static_cast<uint8_t>(port_effect::set_flags), flags);
 }
 
 } // namespace

@@ -231,6 +231,29 @@ int rte_pmd_bsdtap_port_id(const struct rte_pmd_bsdtap_reader *r) RTE_PMD_BSDTAP
 /** Unit number of the handle's unit (tapN), or -EINVAL. */
 int rte_pmd_bsdtap_unit(const struct rte_pmd_bsdtap_reader *r) RTE_PMD_BSDTAP_NOEXCEPT;
 
+/**
+ * Take the lock under which the driver changes a bsdtap port on its own:
+ * the start of `up_on_open` and the stop of the close that matches it, the
+ * destruction of a cloned unit, the MTU of TAPSIFINFO and the flags of
+ * VMIO_SIOCSIFFLAGS, whichever thread or process a reader runs them from.
+ * Ethdev control calls are not thread-safe: an application that configures,
+ * starts, stops or closes the port while readers may open or close it holds
+ * this lock around those calls, and none of the driver's changes then runs
+ * in the middle of them. They wait until the lock is released (a reader's
+ * call that needs the result waits with them). Recursive: the holder may
+ * also call the reader API. Primary process only.
+ *
+ * @return 0, -ENODEV (not a bsdtap port), or -ENOTSUP in a secondary.
+ */
+int rte_pmd_bsdtap_port_lock(uint16_t port_id) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/**
+ * Release rte_pmd_bsdtap_port_lock() once.
+ *
+ * @return 0, or -EPERM when this thread does not hold the lock.
+ */
+int rte_pmd_bsdtap_port_unlock(uint16_t port_id) RTE_PMD_BSDTAP_NOEXCEPT;
+
 #ifdef __cplusplus
 }
 #endif
