@@ -8,10 +8,12 @@
 # in build-fuzz/fuzz-artifacts/<target>/.
 #
 # Usage: devtools/fuzz.sh [--time SECONDS] [--no-build] [--merge] [TARGET...]
+#        devtools/fuzz.sh --list
 #   --time S    seconds per target (default 25)
 #   --no-build  do not run devtools/build.sh --fuzz first
 #   --merge     add the inputs that found new coverage to the tree's corpus
 #               (minimised with libFuzzer's -merge=1); commit them if useful
+#   --list      print the targets' names, one a line, and exit
 #   TARGET      devargs, framing, pcap, ioctl (default: all of them)
 #
 # Replay one input (a reproducer, a seed) without fuzzing:
@@ -38,6 +40,10 @@ while [[ $# -gt 0 ]]; do
 		;;
 	--no-build) build=0 ;;
 	--merge) merge=1 ;;
+	--list)
+		printf '%s\n' "${ALL_TARGETS[@]}"
+		exit 0
+		;;
 	-h | --help)
 		bsdtap_usage "$0"
 		exit 0
@@ -110,6 +116,7 @@ for t in "${targets[@]}"; do
 	fi
 	bsdtap_log "fuzz $t: ok (${runs:-?} runs, ${cov:-cov: ?}, $(find "$scratch/$t" -type f | wc -l) new inputs)"
 	if [[ $merge -eq 1 ]]; then
+		# shellcheck disable=SC2046 # flags_of prints a list of flags
 		"$bin" -merge=1 -max_len="$(max_len_of "$t")" $(flags_of "$t") \
 			"$corpus" "$scratch/$t" >"$scratch/$t.merge.log" 2>&1 ||
 			bsdtap_die "merge into $corpus failed (log: $scratch/$t.merge.log)"
