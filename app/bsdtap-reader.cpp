@@ -32,7 +32,6 @@
 
 #include <fcntl.h>
 #include <net/if.h>
-#include <pcap/pcap.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -51,6 +50,8 @@
 #include <rte_cycles.h>
 
 #include "rte_pmd_bsdtap.hpp"
+
+#include "pcap_read.h"
 
 namespace
 {
@@ -834,64 +835,11 @@ end_t run_dump(worker_ctx &c)
 
 /* ------------------------------------------------------------- replay */
 
-struct frame_set {
-	std::vector<uint8_t> data;
-	std::vector<std::pair<size_t, uint32_t>> frames; /* offset, length */
-	uint64_t skipped = 0;				 /* longer than the MRU */
-	uint64_t empty = 0;				 /* records of no bytes: not frames */
-	std::string cut; /* the last record was cut short: libpcap's words */
-};
+using bsdtap_app::frame_set;
+using bsdtap_app::load_capture;
 
+/* Loaded before EAL starts, so that a bad file fails early. */
 frame_set g_replay;
-
-/* Loads the whole file before EAL starts, so that a bad file fails early. */
-bool load_capture(const std::string &path, frame_set *fs, std::string *err)
-{
-	char errbuf[PCAP_ERRBUF_SIZE];
-	pcap_t *p = pcap_open_offline(path.c_str(), errbuf);
-	if (p == nullptr) {
-		*err = errbuf;
-		return false;
-	}
-	if (pcap_datalink(p) != DLT_EN10MB) {
-		*err =
-		    path + ": link type " + std::to_string(pcap_datalink(p)) + " is not Ethernet";
-		pcap_close(p);
-		return false;
-	}
-	pcap_pkthdr *h;
-	const u_char *d;
-	int rc;
-	while ((rc = pcap_next_ex(p, &h, &d)) == 1) {
-		if (h->caplen > RTE_PMD_BSDTAP_MRU) {
-			fs->skipped++;
-			continue;
-		}
-		if (h->caplen == 0) {
-			fs->empty++; /* a write of 0 bytes would deliver nothing (C21) */
-			continue;
-		}
-		fs->frames.emplace_back(fs->data.size(), h->caplen);
-		fs->data.insert(fs->data.end(), d, d + h->caplen);
-	}
-	if (rc == -1) {
-		/* A capture cut short (a dump that was killed, a full disk) ends in
-		 * a partial record: the complete ones before it are replayed. */
-		std::string why = pcap_geterr(p);
-		if (why.find("truncated") == std::string::npos || fs->frames.empty()) {
-			*err = path + ": " + why;
-			pcap_close(p);
-			return false;
-		}
-		fs->cut = why;
-	}
-	pcap_close(p);
-	if (fs->frames.empty()) {
-		*err = path + ": no frames to replay";
-		return false;
-	}
-	return true;
-}
 
 void sleep_until(double t)
 {

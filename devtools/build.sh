@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Build bsdtap: runs setup.sh, configures the build tree once, runs ninja.
 #
-# Usage: devtools/build.sh [--asan | --tsan] [--dpdk VERSION]
+# Usage: devtools/build.sh [--asan | --tsan | --fuzz] [--dpdk VERSION]
 #   (default)  release build in build/, against Debian's DPDK 22.11
 #   --asan     debug build with AddressSanitizer and UBSan in build-asan/
 #   --tsan     build with ThreadSanitizer in build-tsan/ (tests only)
+#   --fuzz     the libFuzzer targets of tests/fuzz with clang, AddressSanitizer
+#              and UBSan in build-fuzz/ (no tests or benchmarks; run them
+#              with devtools/fuzz.sh)
 #   --dpdk V   release build in build-V/ against DPDK LTS V (24.11, 25.11),
 #              built first from its tarball by devtools/dpdk.sh if needed;
 #              22.11 is the default build
@@ -26,6 +29,7 @@ while [[ $# -gt 0 ]]; do
 	case $arg in
 	--asan) asan=1 ;;
 	--tsan) asan=2 ;;
+	--fuzz) asan=3 ;;
 	--dpdk)
 		[[ $# -gt 0 ]] || bsdtap_die "--dpdk needs a version (try --help)"
 		lane=$1
@@ -53,6 +57,12 @@ if [[ $asan -eq 1 ]]; then
 elif [[ $asan -eq 2 ]]; then
 	builddir=build-tsan
 	extra=(-Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized -Dbenchmarks=false)
+elif [[ $asan -eq 3 ]]; then
+	builddir=build-fuzz
+	extra=(-Dfuzz=true "-Db_sanitize=address,undefined" -Db_lundef=false
+		-Dbuildtype=debugoptimized -Dtests=false -Dbenchmarks=false)
+	# libFuzzer is clang's; the build tree keeps the compiler it was set up with.
+	export CC=clang-14 CXX=clang++-14
 else
 	builddir=$(bsdtap_lane_builddir "$lane")
 	extra=()

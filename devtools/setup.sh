@@ -48,7 +48,7 @@ PACKAGES=(
 	dpdk dpdk-dev libdpdk-dev libnuma-dev
 	meson ninja-build pkg-config g++
 	libgtest-dev googletest libgmock-dev libbenchmark-dev
-	clang-format cppcheck
+	clang-format cppcheck clang-14 libclang-rt-14-dev
 	libpcap-dev tcpdump tshark
 	python3 python3-pyelftools iproute2 iputils-ping xz-utils dpkg-dev
 	qemu-system-x86

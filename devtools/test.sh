@@ -7,15 +7,18 @@
 #      in build-V/ (all suites) with that DPDK's libraries and tools;
 #   3. devtools/check.sh (clang-format and cppcheck; counts as one test);
 #   4. devtools/build.sh --asan, then 'meson test --suite unit' in build-asan/,
-#      and the ThreadSanitizer stress test in build-tsan/ (on 22.11).
+#      and the ThreadSanitizer stress test in build-tsan/ (on 22.11);
+#   5. devtools/build.sh --fuzz, then each libFuzzer target of tests/fuzz for
+#      25 seconds from its corpus (devtools/fuzz.sh; each counts as one test).
 # Ends with one line 'N passed, N failed, N skipped' summing all of them and
 # exits non-zero if anything failed. Tests run one at a time. A lane that
 # cannot be built (its tarball missing, say) counts as one failed test.
 #
-# Usage: devtools/test.sh [--long] [--no-asan] [--lanes LIST]
+# Usage: devtools/test.sh [--long] [--no-asan] [--no-fuzz] [--lanes LIST]
 #   --long        set BSDTAP_STRESS_LONG=1 for the tests (long stress runs)
 #                 and multiply meson's per-test timeouts by 10
 #   --no-asan     skip the sanitizer build and tests (for local iteration)
+#   --no-fuzz     skip the fuzz build and runs (for local iteration)
 #   --lanes LIST  the newer LTS lanes to run: comma-separated versions,
 #                 'all' (the default) or 'none' (for local iteration)
 set -euo pipefail
@@ -26,6 +29,7 @@ source "$here/lib.sh"
 
 long=0
 asan=1
+fuzz=1
 lanes=all
 while [[ $# -gt 0 ]]; do
 	arg=$1
@@ -33,6 +37,7 @@ while [[ $# -gt 0 ]]; do
 	case $arg in
 	--long) long=1 ;;
 	--no-asan) asan=0 ;;
+	--no-fuzz) fuzz=0 ;;
 	--lanes)
 		[[ $# -gt 0 ]] || bsdtap_die "--lanes needs a list (try --help)"
 		lanes=$1
@@ -194,6 +199,24 @@ if [[ $asan -eq 1 ]]; then
 	fi
 else
 	bsdtap_log "sanitizer passes skipped (--no-asan)"
+fi
+
+# ---------------------------------------------------------------- fuzzing
+# A short run of each target; its seeds (and any reproducer added to its
+# corpus) are replayed first. A crash or sanitizer report fails it, with the
+# reproducer's path in the log.
+if [[ $fuzz -eq 1 ]]; then
+	if "$here/build.sh" --fuzz; then
+		mapfile -t fuzz_targets < <("$here/fuzz.sh" --list)
+		for t in "${fuzz_targets[@]}"; do
+			run_one "fuzz $t (devtools/fuzz.sh $t)" "$here/fuzz.sh" --no-build --time 25 "$t"
+		done
+	else
+		failed=$((failed + 1))
+		failures+=("fuzz build (devtools/build.sh --fuzz)")
+	fi
+else
+	bsdtap_log "fuzz runs skipped (--no-fuzz)"
 fi
 
 for f in "${failures[@]}"; do

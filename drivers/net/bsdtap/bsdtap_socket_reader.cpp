@@ -69,6 +69,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "bsdtap_framing.h"
 #include "bsdtap_internal.h"
 #include "bsdtap_log.h"
 #include "bsdtap_reader_internal.h"
@@ -88,10 +89,6 @@ constexpr unsigned max_seg_iov = 16;
 /* iovecs one sendmsg() takes (the kernel's UIO_MAXIOV). */
 constexpr unsigned max_iov = 1024;
 constexpr size_t mru = RTE_PMD_BSDTAP_MRU;
-/* Stream receive buffer: many small frames per read, and always room for
- * one whole frame with its prefix. */
-constexpr size_t stream_rx_size = 256 * 1024;
-static_assert(stream_rx_size >= 4 + mru);
 /* Empty rounds (each a non-blocking receive) before sleeping in poll(). */
 constexpr unsigned idle_rounds = 32;
 /* poll() bound: the stop eventfd wakes the pump; this is a backstop. */
@@ -781,6 +778,7 @@ unsigned pump_in_msgs(sock_pump *p) noexcept
 	for (int i = 0; i < n; i++) {
 		const struct msghdr &mh = p->in_msg[i].msg_hdr;
 		size_t len = p->in_msg[i].msg_len;
+		const msg_verdict v = msg_classify(len, mh.msg_flags);
 		if (dgram) {
 			const auto *from = static_cast<const struct sockaddr_un *>(mh.msg_name);
 			const bool from_client = have_client(p) && same_addr(from, mh.msg_namelen,
@@ -797,13 +795,14 @@ unsigned pump_in_msgs(sock_pump *p) noexcept
 			if (!have_client(p)) {
 				/* Any datagram makes its sender the client; an empty one
 				 * does only that (a client that only reads says hello). */
-				if (!dgram_adopt(p, from, mh.msg_namelen) || len == 0)
+				if (!dgram_adopt(p, from, mh.msg_namelen) ||
+				    v == msg_verdict::empty)
 					continue;
-			} else if (len == 0) {
+			} else if (v == msg_verdict::empty) {
 				disconnect(p, "hung up (empty datagram)");
 				continue;
 			}
-		} else if (len == 0) {
+		} else if (v == msg_verdict::empty) {
 			/* End of file fills the rest of the batch with empty entries;
 			 * an empty message is a write of 0 bytes (C21). */
 			if (i == n - 1 && peer_hung_up(fd)) {
@@ -812,7 +811,7 @@ unsigned pump_in_msgs(sock_pump *p) noexcept
 			}
 			continue;
 		}
-		if ((mh.msg_flags & MSG_TRUNC) != 0) {
+		if (v == msg_verdict::too_long) {
 			q0(p).sock_rx_bad.add(1); /* C22: over the MRU, refused */
 			continue;
 		}
@@ -836,25 +835,17 @@ unsigned pump_in_stream(sock_pump *p) noexcept
 		return 0;
 	}
 	p->in_len += static_cast<size_t>(got);
-	size_t off = 0;
-	unsigned frames = 0;
-	while (p->in_len - off >= 4) {
-		uint32_t be;
-		memcpy(&be, p->in + off, 4);
-		uint32_t len = ntohl(be);
-		if (len > mru || len < RTE_ETHER_HDR_LEN) {
-			q0(p).sock_rx_bad.add(1);
-			BSDTAP_LOG(WARNING, "%s: stream client sent a frame length of %u: dropped",
-				   p->u->iface, len);
-			disconnect(p, "dropped for a bad length prefix");
-			return frames + 1;
-		}
-		if (p->in_len - off - 4 < len)
-			break;
-		deliver(p, p->in + off + 4, len);
-		off += 4 + len;
-		frames++;
+	const stream_cut_result cut = stream_cut(
+	    p->in, p->in_len, [p](const uint8_t *frame, size_t len) { deliver(p, frame, len); });
+	const unsigned frames = cut.frames;
+	if (cut.bad) {
+		q0(p).sock_rx_bad.add(1);
+		BSDTAP_LOG(WARNING, "%s: stream client sent a frame length of %u: dropped",
+			   p->u->iface, cut.bad_len);
+		disconnect(p, "dropped for a bad length prefix");
+		return frames + 1;
 	}
+	const size_t off = cut.used;
 	if (off > 0) {
 		memmove(p->in, p->in + off, p->in_len - off);
 		p->in_len -= off;
