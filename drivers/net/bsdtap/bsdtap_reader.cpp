@@ -293,15 +293,23 @@ size_t copy_out(const struct rte_mbuf *m, const struct iovec *iov, int iovcnt) n
 	return done;
 }
 
+void release_cache(rte_pmd_bsdtap_reader *r) noexcept
+{
+	r->q->rd_cache.store(nullptr);
+	if (r->cache != nullptr) {
+		rte_mempool_cache_flush(r->cache, r->cache_mp);
+		rte_mempool_cache_free(r->cache);
+	}
+	r->cache = nullptr;
+	r->cache_mp = nullptr;
+}
+
 /* Bulk mbuf allocation through the handle's own mempool cache. */
 int alloc_segs(rte_pmd_bsdtap_reader *r, struct rte_mempool *mp, struct rte_mbuf **m,
 	       unsigned n) noexcept
 {
 	if (r->cache_mp != mp) {
-		if (r->cache != nullptr) {
-			rte_mempool_cache_flush(r->cache, r->cache_mp);
-			rte_mempool_cache_free(r->cache);
-		}
+		release_cache(r);
 		/* The handle is one more user of the pool, like an lcore: its
 		 * cache is the size the application gave the pool's per-lcore
 		 * caches (none for a pool made without), at most 256 and at most
@@ -309,22 +317,14 @@ int alloc_segs(rte_pmd_bsdtap_reader *r, struct rte_mempool *mp, struct rte_mbuf
 		unsigned size = std::min({write_cache_size, mp->cache_size, mp->size / 4});
 		r->cache = size > 0 ? rte_mempool_cache_create(size, SOCKET_ID_ANY) : nullptr;
 		r->cache_mp = mp;
+		r->q->rd_cache_mp.store(mp);
+		r->q->rd_cache.store(r->cache);
 	}
 	if (rte_mempool_generic_get(mp, reinterpret_cast<void **>(m), n, r->cache) != 0)
 		return -ENOBUFS;
 	for (unsigned i = 0; i < n; i++)
 		rte_pktmbuf_reset(m[i]);
 	return 0;
-}
-
-void release_cache(rte_pmd_bsdtap_reader *r) noexcept
-{
-	if (r->cache != nullptr) {
-		rte_mempool_cache_flush(r->cache, r->cache_mp);
-		rte_mempool_cache_free(r->cache);
-	}
-	r->cache = nullptr;
-	r->cache_mp = nullptr;
 }
 
 ssize_t fail(int err) noexcept
@@ -410,6 +410,14 @@ int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcep
 		q->flags.fetch_and(~(QF_ASYNC | QF_RWAIT | QF_OPEN));
 		q->sigio_owner.store(0);
 		unit_purge_devq(q, true); /* C42 */
+		/* A reader that closes has emptied its write cache; one that
+		 * died has not: its mbufs go back to the pool. A death inside a
+		 * cache operation at worst leaves out the few mbufs that were in
+		 * its hands then. */
+		if (struct rte_mempool_cache *wc = q->rd_cache.exchange(nullptr)) {
+			rte_mempool_cache_flush(wc, q->rd_cache_mp.load());
+			rte_mempool_cache_free(wc);
+		}
 		c = q->counted.exchange(0);
 		if (c != 0) {
 			u->nb_open.fetch_sub(1);
