@@ -91,6 +91,10 @@ inline void notify_app(rte_pmd_bsdtap_reader *r) noexcept
 /* The largest write cache a handle makes; a DPDK lcore cache's usual size. */
 constexpr unsigned write_cache_size = 256;
 
+/* How often a sleeping reader in a secondary looks whether the primary is
+ * still running. */
+constexpr int primary_check_ms = 500;
+
 bool gone(const rte_pmd_bsdtap_reader *r) noexcept
 {
 	return (r->u->uflags.load(std::memory_order_acquire) & UF_GONE) != 0;
@@ -718,10 +722,17 @@ int rte_pmd_bsdtap_wait(struct rte_pmd_bsdtap_reader *r, int timeout_ms) noexcep
 				return 0;
 			wait = static_cast<int>(std::min<int64_t>(left, INT_MAX));
 		}
+		/* A secondary's wakeups come from the primary: if it dies nobody
+		 * would end this sleep. It looks twice a second; the unit went
+		 * away with the primary. */
+		if (!primary_process && (wait < 0 || wait > primary_check_ms))
+			wait = primary_check_ms;
 		struct pollfd pfd = {r->efd, POLLIN, 0};
 		int n = poll(&pfd, 1, wait);
 		if (n < 0 && errno == EINTR)
 			return -EINTR; /* C16 */
+		if (n == 0 && !primary_process && rte_eal_primary_proc_alive(nullptr) == 0)
+			return -EHOSTDOWN;
 		/* The token stays: the fd must stay readable while frames wait. */
 	}
 }
