@@ -1178,8 +1178,15 @@ const char *monitor(const options &o, port_stats *ps, bool secondary, const sigs
 			return "SIGINT";
 		if (sig == SIGTERM)
 			return "SIGTERM";
-		if (sig == SIGUSR1)
+		if (sig == SIGUSR1) {
+			/* The worker ended; a unit that went away with the primary
+			 * (a secondary's sleeping read notices that too) says so. */
+			if (secondary && rte_eal_primary_proc_alive(nullptr) == 0) {
+				*primary_died = true;
+				return "the primary process exited";
+			}
 			return nullptr;
+		}
 		double now = now_s();
 		if (o.duration > 0 && now - t0 >= o.duration)
 			return "duration";

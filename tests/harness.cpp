@@ -9,12 +9,17 @@
 #include <dirent.h>
 #include <filesystem>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ethdev_driver.h>
 #include <rte_bus_vdev.h>
 #include <rte_eal.h>
 #include <rte_lcore.h>
+#include <rte_memzone.h>
 
 namespace bt
 {
@@ -28,6 +33,11 @@ std::atomic<unsigned> g_unit{100};
 rte_mempool *pool()
 {
 	return g_pool;
+}
+
+void set_pool(rte_mempool *mp)
+{
+	g_pool = mp;
 }
 
 void lsc_unregister(uint16_t port, rte_eth_dev_cb_fn cb, void *arg)
@@ -216,6 +226,117 @@ void free_all(std::vector<rte_mbuf *> &v)
 	v.clear();
 }
 
+unsigned memzones()
+{
+	unsigned n = 0;
+	rte_memzone_walk([](const rte_memzone *, void *arg) { ++*static_cast<unsigned *>(arg); },
+			 &n);
+	return n;
+}
+
+static unsigned entries(const char *dir)
+{
+	unsigned n = 0;
+	DIR *d = opendir(dir);
+	if (d == nullptr)
+		return 0;
+	while (dirent *e = readdir(d))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+unsigned threads()
+{
+	return entries("/proc/self/task");
+}
+
+unsigned fds()
+{
+	return entries("/proc/self/fd") - 1; /* the walk's own */
+}
+
+bool Child::start(const std::vector<std::string> &args, const std::string &path)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return false;
+	char tmpl[] = "/tmp/bsdtap-child-err-XXXXXX";
+	int efd = mkstemp(tmpl);
+	if (efd < 0) {
+		close(p[0]);
+		close(p[1]);
+		return false;
+	}
+	err_path = tmpl;
+	std::vector<char *> argv;
+	for (const std::string &a : args)
+		argv.push_back(const_cast<char *>(a.c_str()));
+	argv.push_back(nullptr);
+	const std::string exe = path.empty() ? "/proc/self/exe" : path;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(efd, 2);
+		execv(exe.c_str(), argv.data());
+		_exit(127);
+	}
+	close(p[1]);
+	close(efd);
+	out = p[0];
+	return pid > 0;
+}
+
+bool Child::expect(const char *word, int timeout_ms)
+{
+	std::string line;
+	char ch;
+	while (true) {
+		pollfd pfd = {out, POLLIN, 0};
+		if (poll(&pfd, 1, timeout_ms) != 1 || read(out, &ch, 1) != 1)
+			return false;
+		if (ch == '\n')
+			return line == word;
+		line += ch;
+	}
+}
+
+int Child::wait_exit(int timeout_ms)
+{
+	int st = 0;
+	auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+	for (;;) {
+		pid_t w = waitpid(pid, &st, timeout_ms < 0 ? 0 : WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0)
+			return -1;
+		if (std::chrono::steady_clock::now() > end)
+			return -1;
+		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	}
+	pid = -1; /* out stays open: what the child wrote last can still be read */
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+std::string Child::err() const
+{
+	std::ifstream f(err_path);
+	return std::string((std::istreambuf_iterator<char>(f)), {});
+}
+
+Child::~Child()
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		wait_exit();
+	}
+	if (out >= 0)
+		close(out);
+	if (!err_path.empty())
+		unlink(err_path.c_str());
+}
+
 void PortTest::SetUp()
 {
 	start_in_use_ = in_use();
@@ -246,30 +367,3 @@ int PortTest::make(const std::string &name, const std::string &args, bool start,
 }
 
 } // namespace bt
-
-int main(int argc, char **argv)
-{
-	::testing::InitGoogleTest(&argc, argv);
-	std::string prefix = "bsdtap-test-" + std::to_string(getpid());
-	const char *eal[] = {
-	    "bsdtap-tests",	    "--no-huge",    "--no-pci", "-m", "512",
-	    "--file-prefix",	    prefix.c_str(), "-l",	"0",  "--log-level",
-	    "pmd.net.bsdtap:notice"};
-	if (rte_eal_init(static_cast<int>(RTE_DIM(eal)), const_cast<char **>(eal)) < 0) {
-		fprintf(stderr, "EAL init failed: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	/* 2 KiB data room: frames above that become chains, as in real pools. */
-	bt::g_pool = rte_pktmbuf_pool_create("bt_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					     rte_socket_id());
-	if (bt::g_pool == nullptr) {
-		fprintf(stderr, "mempool: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	int ret = RUN_ALL_TESTS();
-	rte_eal_cleanup();
-	/* EAL leaves its runtime directory behind; each run has its own. */
-	std::error_code ec;
-	std::filesystem::remove_all("/var/run/dpdk/" + prefix, ec);
-	return ret;
-}

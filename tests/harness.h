@@ -21,8 +21,9 @@
 namespace bt
 {
 
-/* The pool every test uses unless it needs its own. */
+/* The pool every test uses unless it needs its own (set by main). */
 rte_mempool *pool();
+void set_pool(rte_mempool *mp);
 
 /* Create net_bsdtap<unit> with devargs; returns the port id or -errno. */
 int create(const std::string &name, const std::string &args = "");
@@ -80,6 +81,35 @@ protected:
 };
 
 std::string unique_name(); /* net_bsdtapN with a fresh N (>= 100) */
+
+/* What a process holds, for leak checks: rte_memzone_walk's count, entries
+ * of /proc/self/task and of /proc/self/fd. */
+unsigned memzones();
+unsigned threads();
+unsigned fds();
+
+/*
+ * Another process: this binary run again (or another program) with args,
+ * its standard output on a pipe read line by line, its standard error
+ * kept in a file that err() returns. Killed with SIGKILL if still running
+ * when destroyed.
+ */
+struct Child {
+	pid_t pid = -1;
+	int out = -1;
+	std::string err_path;
+
+	/* Runs path (empty: this binary) with argv[0] = name and args. */
+	bool start(const std::vector<std::string> &args, const std::string &path = "");
+	/* Waits for the line word on the child's stdout; false on another
+	 * line, end of file or timeout. */
+	bool expect(const char *word, int timeout_ms = 20000);
+	/* Exit status, 128 + signal when killed; -1 when it is still running
+	 * after timeout_ms (-1: wait forever). out stays readable. */
+	int wait_exit(int timeout_ms = -1);
+	std::string err() const;
+	~Child();
+};
 
 } // namespace bt
 

@@ -119,6 +119,11 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	 * retq (the tail moved past the mark) or still only in the devq. */
 	std::atomic<uint32_t> rd_handoff{0};
 	std::atomic<uint32_t> rd_retq_mark{0};
+	/* The write cache of the handle open on this queue (DPDK memory, so
+	 * every process sees it) and its pool: the release of a reader process
+	 * that died holding it flushes it, so its mbufs go back to the pool. */
+	std::atomic<struct rte_mempool_cache *> rd_cache{nullptr};
+	std::atomic<struct rte_mempool *> rd_cache_mp{nullptr};
 	counter ierrors;	 /* runts written (C25) */
 	counter rx_nombuf;	 /* C23: write found no mbuf */
 	counter imissed;	 /* inq full, frame dropped */

@@ -93,6 +93,10 @@ inline void notify_app(rte_pmd_bsdtap_reader *r) noexcept
 /* The largest write cache a handle makes; a DPDK lcore cache's usual size. */
 constexpr unsigned write_cache_size = 256;
 
+/* How often a sleeping reader in a secondary looks whether the primary is
+ * still running. */
+constexpr int primary_check_ms = 500;
+
 bool gone(const rte_pmd_bsdtap_reader *r) noexcept
 {
 	return (r->u->uflags.load(std::memory_order_acquire) & UF_GONE) != 0;
@@ -295,15 +299,23 @@ size_t copy_out(const struct rte_mbuf *m, const struct iovec *iov, int iovcnt) n
 	return done;
 }
 
+void release_cache(rte_pmd_bsdtap_reader *r) noexcept
+{
+	r->q->rd_cache.store(nullptr);
+	if (r->cache != nullptr) {
+		rte_mempool_cache_flush(r->cache, r->cache_mp);
+		rte_mempool_cache_free(r->cache);
+	}
+	r->cache = nullptr;
+	r->cache_mp = nullptr;
+}
+
 /* Bulk mbuf allocation through the handle's own mempool cache. */
 int alloc_segs(rte_pmd_bsdtap_reader *r, struct rte_mempool *mp, struct rte_mbuf **m,
 	       unsigned n) noexcept
 {
 	if (r->cache_mp != mp) {
-		if (r->cache != nullptr) {
-			rte_mempool_cache_flush(r->cache, r->cache_mp);
-			rte_mempool_cache_free(r->cache);
-		}
+		release_cache(r);
 		/* The handle is one more user of the pool, like an lcore: its
 		 * cache is the size the application gave the pool's per-lcore
 		 * caches (none for a pool made without), at most 256 and at most
@@ -311,22 +323,14 @@ int alloc_segs(rte_pmd_bsdtap_reader *r, struct rte_mempool *mp, struct rte_mbuf
 		unsigned size = std::min({write_cache_size, mp->cache_size, mp->size / 4});
 		r->cache = size > 0 ? rte_mempool_cache_create(size, SOCKET_ID_ANY) : nullptr;
 		r->cache_mp = mp;
+		r->q->rd_cache_mp.store(mp);
+		r->q->rd_cache.store(r->cache);
 	}
 	if (rte_mempool_generic_get(mp, reinterpret_cast<void **>(m), n, r->cache) != 0)
 		return -ENOBUFS;
 	for (unsigned i = 0; i < n; i++)
 		rte_pktmbuf_reset(m[i]);
 	return 0;
-}
-
-void release_cache(rte_pmd_bsdtap_reader *r) noexcept
-{
-	if (r->cache != nullptr) {
-		rte_mempool_cache_flush(r->cache, r->cache_mp);
-		rte_mempool_cache_free(r->cache);
-	}
-	r->cache = nullptr;
-	r->cache_mp = nullptr;
 }
 
 ssize_t fail(int err) noexcept
@@ -412,6 +416,14 @@ int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcep
 		q->flags.fetch_and(~(QF_ASYNC | QF_RWAIT | QF_OPEN));
 		q->sigio_owner.store(0);
 		unit_purge_devq(q, true); /* C42 */
+		/* A reader that closes has emptied its write cache; one that
+		 * died has not: its mbufs go back to the pool. A death inside a
+		 * cache operation at worst leaves out the few mbufs that were in
+		 * its hands then. */
+		if (struct rte_mempool_cache *wc = q->rd_cache.exchange(nullptr)) {
+			rte_mempool_cache_flush(wc, q->rd_cache_mp.load());
+			rte_mempool_cache_free(wc);
+		}
 		c = q->counted.exchange(0);
 		if (c != 0) {
 			u->nb_open.fetch_sub(1);
@@ -696,10 +708,17 @@ int rte_pmd_bsdtap_wait(struct rte_pmd_bsdtap_reader *r, int timeout_ms) noexcep
 				return 0;
 			wait = static_cast<int>(std::min<int64_t>(left, INT_MAX));
 		}
+		/* A secondary's wakeups come from the primary: if it dies nobody
+		 * would end this sleep. It looks twice a second; the unit went
+		 * away with the primary. */
+		if (!primary_process && (wait < 0 || wait > primary_check_ms))
+			wait = primary_check_ms;
 		struct pollfd pfd = {r->efd, POLLIN, 0};
 		int n = poll(&pfd, 1, wait);
 		if (n < 0 && errno == EINTR)
 			return -EINTR; /* C16 */
+		if (n == 0 && !primary_process && rte_eal_primary_proc_alive(nullptr) == 0)
+			return -EHOSTDOWN;
 		/* The token stays: the fd must stay readable while frames wait. */
 	}
 }
