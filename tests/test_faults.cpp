@@ -393,6 +393,16 @@ protected:
 		}
 		bt::PortTest::SetUp();
 		cpool_in_use_ = bt::in_use(g_cpool);
+		/* Memzones ethdev makes once, at the first port of the process
+		 * (its shared port data), are not a unit's: the cells that count
+		 * memzones count after one port came and went. */
+		static bool warm;
+		if (!warm) {
+			const std::string name = bt::unique_name();
+			ASSERT_GE(bt::create(name, "queues=16"), 0);
+			ASSERT_EQ(bt::destroy(name), 0);
+			warm = true;
+		}
 	}
 	void TearDown() override
 	{
@@ -946,13 +956,6 @@ TEST_F(Faults, ManyUnitsAttachDetach)
 	const unsigned room = RTE_MAX_ETHPORTS - rte_eth_dev_count_total();
 	const unsigned group = std::min(units, room);
 	ASSERT_GT(group, 0u);
-	/* Memzones ethdev makes once, at the first port of the process (its
-	 * shared port data), are not a unit's: one unit first, then count. */
-	{
-		const std::string warm = "net_bsdtap999";
-		ASSERT_GE(bt::create(warm, "queues=16"), 0);
-		ASSERT_EQ(bt::destroy(warm), 0);
-	}
 	const unsigned zones = bt::memzones(), thr = bt::threads(), fds = bt::fds();
 	const unsigned files = dir_entries(sock_dir());
 	const char *kinds[] = {"none", "echo", "sink", "socket"};
