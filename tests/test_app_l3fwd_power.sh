@@ -18,52 +18,22 @@ set -euo pipefail
 source "$(dirname "$0")/test_app_lib.sh"
 app_init "$@"
 
-lane=${BSDTAP_DPDK_LANE:-22.11}
-examples=$("$(dirname "$0")/../devtools/examples.sh" "$lane") ||
-	app_skip "the stock examples of DPDK $lane did not build (devtools/examples.sh $lane)"
+examples=$(app_examples)
 l3fwd_power=$examples/dpdk-l3fwd-power
 
 # IPv4/UDP frames to 2.1.1.1 (l3fwd-power's route to port 1), a pcap file.
-frames() {
-	python3 - "$1" "$2" <<'PY'
-import struct, sys
-def csum(b):
-    s = sum((b[i] << 8) + b[i + 1] for i in range(0, len(b), 2))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-with open(sys.argv[1], 'wb') as out:
-    out.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-    for i in range(int(sys.argv[2])):
-        udp = struct.pack('!HHHH', 1024, 1024, 26, 0) + bytes(18)
-        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), i, 0, 64, 17, 0,
-                         bytes([1, 1, 1, 1]), bytes([2, 1, 1, 1]))
-        ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
-        f = bytes.fromhex('020000000001020000000002') + b'\x08\x00' + ip + udp
-        out.write(struct.pack('<IIII', 0, i, len(f), len(f)) + f)
-PY
-}
-frames "$APP_WORK/512.pcap" 512
-frames "$APP_WORK/1.pcap" 1
+app_ipv4_pcap "$APP_WORK/512.pcap" 512 2.1.1.1
+app_ipv4_pcap "$APP_WORK/1.pcap" 1 2.1.1.1
 
-TP_LOG=$APP_WORK/l3fwd-power.log
-"$l3fwd_power" -d "$APP_SO" -l 0-1 --no-pci -m 256 --file-prefix "$APP_PREFIX" \
+app_primary l3fwd-power "$l3fwd_power" -d "$APP_SO" -l 0-1 --no-pci -m 256 --file-prefix "$APP_PREFIX" \
 	--vdev=net_bsdtap0 --vdev=net_bsdtap1 --log-level=pmd.net.bsdtap:notice \
-	-- -p 0x3 --config='(0,0,1),(1,0,1)' --interrupt-only --parse-ptype >"$TP_LOG" 2>&1 &
-TP_PID=$!
-# shellcheck disable=SC2016 # expanded by app_cleanup's eval, at exit
-APP_CLEANUP+=('kill -INT "$TP_PID" 2>/dev/null; for _ in $(seq 50); do kill -0 "$TP_PID" 2>/dev/null || break; sleep 0.1; done')
+	-- -p 0x3 --config='(0,0,1),(1,0,1)' --interrupt-only --parse-ptype
 
 # The sink opens tap1, so its link comes up during l3fwd-power's link check.
 sleep 1
 reader_start sink sink --unit tap1 --duration 60 --quiet || exit 1
 sink_pid=$READER_PID
-for _ in $(seq 300); do
-	grep -q 'entering main interrupt loop on lcore 1' "$TP_LOG" && break
-	kill -0 "$TP_PID" 2>/dev/null || break
-	sleep 0.1
-done
-grep -q 'entering main interrupt loop on lcore 1' "$TP_LOG" || {
+app_wait_log 'entering main interrupt loop on lcore 1' 30 || {
 	app_fail "l3fwd-power did not reach its interrupt loop"
 	exit 1
 }

@@ -237,3 +237,106 @@ reader_total_bytes() {
 	awk -v what="$2" '$1 == what && $3 == "frames" && $5 == "bytes" { print $4 }' \
 		"$APP_WORK/$1.log" | tail -1
 }
+
+# ---- stock DPDK examples (l3fwd-power, l3fwd, l2fwd) as the primary ----
+
+# app_examples: the directory of the lane's stock examples, built by
+# devtools/examples.sh (a skip when they do not build).
+app_examples() {
+	local lane=${BSDTAP_DPDK_LANE:-22.11}
+	# Called as $(app_examples): the skip's reason goes to stderr.
+	"$(dirname "${BASH_SOURCE[0]}")/../devtools/examples.sh" "$lane" ||
+		app_skip "the stock examples of DPDK $lane did not build (devtools/examples.sh $lane)" >&2
+}
+
+# app_ipv4_pcap FILE N DST [TTL]: N IPv4/UDP frames from 1.1.1.1 to DST
+# (dotted), each with correct checksums and its index as IP id, a pcap file.
+app_ipv4_pcap() {
+	python3 - "$1" "$2" "$3" "${4:-64}" <<'PY'
+import struct, sys
+def csum(b):
+    s = sum((b[i] << 8) + b[i + 1] for i in range(0, len(b), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+dst = bytes(int(x) for x in sys.argv[3].split('.'))
+ttl = int(sys.argv[4])
+with open(sys.argv[1], 'wb') as out:
+    out.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    for i in range(int(sys.argv[2])):
+        src = bytes([1, 1, 1, 1])
+        data = bytes(18)
+        udp = struct.pack('!HHHH', 1024, 1024, 8 + len(data), 0) + data
+        ph = src + dst + struct.pack('!BBH', 0, 17, len(udp))
+        uc = csum(ph + udp) or 0xffff
+        udp = udp[:6] + struct.pack('!H', uc) + udp[8:]
+        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), i, 0, ttl, 17, 0, src, dst)
+        ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+        f = bytes.fromhex('020000000001020000000002') + b'\x08\x00' + ip + udp
+        out.write(struct.pack('<IIII', 0, i, len(f), len(f)) + f)
+PY
+}
+
+# app_primary NAME COMMAND...: a stock example as the primary process, in
+# the background, output in $APP_WORK/NAME.log (TP_LOG, shown on failure),
+# pid in TP_PID; SIGINT at exit (the examples quit on it).
+app_primary() {
+	TP_LOG=$APP_WORK/$1.log
+	shift
+	"$@" >"$TP_LOG" 2>&1 &
+	TP_PID=$!
+	# shellcheck disable=SC2016 # expanded by app_cleanup's eval, at exit
+	APP_CLEANUP+=('kill -INT "$TP_PID" 2>/dev/null; for _ in $(seq 50); do kill -0 "$TP_PID" 2>/dev/null || break; sleep 0.1; done')
+}
+
+# app_wait_log PATTERN [timeout s]: until the primary's log has PATTERN
+# (an extended regexp); false if it exits first or the time runs out.
+app_wait_log() {
+	local t=${2:-30} i
+	for ((i = 0; i < t * 10; i++)); do
+		grep -qE "$1" "$TP_LOG" && return 0
+		kill -0 "$TP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -qE "$1" "$TP_LOG"
+}
+
+# app_check_pcap FILE N TTL DST_MAC SRC_MAC: FILE (pcap) holds N IPv4/UDP
+# frames with these MACs and TTL, each IP header and UDP checksum correct,
+# IP ids 0..N-1 each once. Prints what it found; false if anything differs.
+app_check_pcap() {
+	python3 - "$@" <<'PY'
+import struct, sys
+path, n, ttl, dmac, smac = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+def sum16(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum((b[i] << 8) + b[i + 1] for i in range(0, len(b), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+def mac(b):
+    return ':'.join('%02x' % x for x in b)
+data = open(path, 'rb').read()
+off, frames, bad, ids = 24, 0, [], set()
+while off + 16 <= len(data):
+    incl = struct.unpack_from('<I', data, off + 8)[0]
+    f = data[off + 16:off + 16 + incl]
+    off += 16 + incl
+    frames += 1
+    ip = f[14:34]
+    tot = struct.unpack('!H', ip[2:4])[0]
+    udp = f[34:14 + tot]
+    ph = ip[12:20] + struct.pack('!BBH', 0, 17, len(udp))
+    why = []
+    if mac(f[0:6]) != dmac: why.append('dst ' + mac(f[0:6]))
+    if mac(f[6:12]) != smac: why.append('src ' + mac(f[6:12]))
+    if ip[8] != ttl: why.append('ttl %d' % ip[8])
+    if sum16(ip) != 0xffff: why.append('IP checksum')
+    if sum16(ph + udp) != 0xffff: why.append('UDP checksum')
+    ids.add(struct.unpack('!H', ip[4:6])[0])
+    if why and len(bad) < 5: bad.append('frame %d: %s' % (frames, ', '.join(why)))
+print('%d frames, %d distinct IP ids; %s' % (frames, len(ids), '; '.join(bad) or 'all as expected'))
+sys.exit(0 if frames == n and ids == set(range(n)) and not bad else 1)
+PY
+}

@@ -89,10 +89,16 @@ else
 	fail=1
 fi
 
-printf '/ethdev/stats,0\n/ethdev/info,0\n' |
+printf '/ethdev/stats,0\n/ethdev/info,0\n/ethdev/rx_queue,0,0\n' |
 	timeout 20 dpdk-telemetry.py -f "$prefix" >"$work/telemetry" 2>&1 || true
 check "telemetry /ethdev/stats has non-zero ipackets" "$work/telemetry" '"ipackets": [1-9]'
 check "telemetry /ethdev/info names the port" "$work/telemetry" '"name": "net_bsdtap0"'
+# A reader's write chains mbufs whatever the configuration: the port says
+# scattered rx, as its rx queue does (/ethdev/rx_queue from DPDK 23.03 on).
+check "telemetry /ethdev/info says scattered_rx" "$work/telemetry" '"scattered_rx": 1'
+if grep -qF '"/ethdev/rx_queue": {' "$work/telemetry"; then
+	check "telemetry /ethdev/rx_queue agrees" "$work/telemetry" '"scattered_rx": "on"'
+fi
 
 echo "quit" >&3
 exit $fail

@@ -28,6 +28,7 @@
 #include <rte_version.h>
 
 #include "bsdtap_internal.h"
+#include "bsdtap_offload.h"
 #include "bsdtap_log.h"
 #include "bsdtap_mp.h"
 #include "bsdtap_registry.h"
@@ -119,7 +120,10 @@ int eth_dev_start(struct rte_eth_dev *dev) noexcept
 	 * wrote while the port was stopped stay in the inq and are received. */
 	for (uint16_t i = 0; i < u->nb_queues; i++)
 		unit_purge_devq(&u->q[i]);
-	dev->tx_pkt_burst = eth_bsdtap_tx_for(u, true);
+	/* The burst variants for the offloads configured: a port with none
+	 * runs the plain ones. */
+	dev->rx_pkt_burst = eth_bsdtap_rx_for(dev->data->dev_conf.rxmode.offloads);
+	dev->tx_pkt_burst = eth_bsdtap_tx_for(u, true, dev->data->dev_conf.txmode.offloads);
 	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
 		dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STARTED;
 	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
@@ -392,14 +396,25 @@ int eth_dev_info(struct rte_eth_dev *dev, struct rte_eth_dev_info *info) noexcep
 	info->max_rx_pktlen = RTE_PMD_BSDTAP_MRU;
 	info->max_rx_queues = u->nb_queues;
 	info->max_tx_queues = u->nb_queues;
-	info->min_rx_bufsize = 0;
+	/* Data room past the headroom (ethdev adds RTE_PKTMBUF_HEADROOM): what
+	 * rx queue setup enforces, a minimum Ethernet frame in one mbuf. */
+	info->min_rx_bufsize = RTE_ETHER_MIN_LEN;
 	info->min_mtu = RTE_ETHER_MIN_MTU;
 	info->max_mtu = max_mtu;
-	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
-	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	/* Checksums are port-wide (one burst variant per port), so not in the
+	 * per-queue capabilities. No RSS: the reader chooses the queue it
+	 * writes into, as each open of the original's device has its own. */
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER | rx_cksum_offloads;
+	info->tx_offload_capa =
+	    RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE | tx_cksum_offloads;
 	info->rx_queue_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
 	info->tx_queue_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED;
+	/* The speed the link reports: 10G unless TAPSIFINFO set another (one
+	 * ethdev has no name for leaves only FIXED). */
+	struct rte_eth_link link;
+	fill_link(u, &link);
+	info->speed_capa = RTE_ETH_LINK_SPEED_FIXED |
+			   rte_eth_speed_bitflag(link.link_speed, RTE_ETH_LINK_FULL_DUPLEX);
 	info->default_rxportconf.ring_size =
 	    static_cast<uint16_t>(u->args.ring_size > UINT16_MAX ? UINT16_MAX : u->args.ring_size);
 	info->default_txportconf.ring_size = info->default_rxportconf.ring_size;
@@ -650,7 +665,8 @@ int probe_secondary(struct rte_vdev_device *vdev, const char *name) noexcept
 	}
 	dev->dev_ops = &ops;
 	dev->device = &vdev->device;
-	dev->rx_pkt_burst = eth_bsdtap_rx;
+	/* The offloads of the primary's configuration, if it has one. */
+	dev->rx_pkt_burst = eth_bsdtap_rx_for(dev->data->dev_conf.rxmode.offloads);
 	set_queue_count_ops(dev, eth_bsdtap_rx_queue_count, eth_bsdtap_tx_queue_count);
 	unit *u = unit_of(dev);
 	if (u == nullptr) {
@@ -681,7 +697,7 @@ int probe_secondary(struct rte_vdev_device *vdev, const char *name) noexcept
 	/* A secondary's tx keeps the full fence: its process may not be
 	 * registered for the readers' membarrier. */
 	membarrier_register();
-	dev->tx_pkt_burst = eth_bsdtap_tx_for(u, false);
+	dev->tx_pkt_burst = eth_bsdtap_tx_for(u, false, dev->data->dev_conf.txmode.offloads);
 	rte_eth_dev_probing_finish(dev);
 	return 0;
 }
@@ -760,7 +776,11 @@ int bsdtap_probe(struct rte_vdev_device *vdev) noexcept
 	dev->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS | RTE_ETH_DEV_INTR_LSC;
 	dev->dev_ops = &ops;
 	dev->rx_pkt_burst = eth_bsdtap_rx;
-	dev->tx_pkt_burst = eth_bsdtap_tx_for(u, true);
+	dev->tx_pkt_burst = eth_bsdtap_tx_for(u, true, 0);
+	/* A reader's write() chains mbufs when a frame exceeds one's data room,
+	 * whether or not the application enabled scatter (as the rx queue info
+	 * says too). */
+	dev->data->scattered_rx = 1;
 	set_queue_count_ops(dev, eth_bsdtap_rx_queue_count, eth_bsdtap_tx_queue_count);
 	registry_add_locked(u);
 	reg.unlock();

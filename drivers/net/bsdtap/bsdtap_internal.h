@@ -277,12 +277,16 @@ bool unit_link_should_be_up(const unit *u) noexcept;
 
 /* Burst functions (bsdtap_rxtx.cpp). */
 uint16_t eth_bsdtap_rx(void *q, struct rte_mbuf **bufs, uint16_t nb) noexcept;
+/* The rx burst variant for the port's rx offloads (checksum verdicts or
+ * not), chosen at start. */
+eth_rx_burst_t eth_bsdtap_rx_for(uint64_t rx_offloads) noexcept;
 /* rte_eth_rx_queue_count / rte_eth_tx_queue_count: inq and devq depth. */
 rx_queue_count_ret eth_bsdtap_rx_queue_count(void *q) noexcept;
 int eth_bsdtap_tx_queue_count(void *q) noexcept;
-/* The tx burst variant for the unit's devargs and fence mode, chosen once. */
-/* asym_ok: this process registered for membarrier and may skip the tx fence. */
-eth_tx_burst_t eth_bsdtap_tx_for(const unit *u, bool asym_ok) noexcept;
+/* The tx burst variant for the unit's devargs, fence mode and the port's tx
+ * offloads (checksums filled or not), chosen at probe and start. asym_ok:
+ * this process registered for membarrier and may skip the tx fence. */
+eth_tx_burst_t eth_bsdtap_tx_for(const unit *u, bool asym_ok, uint64_t tx_offloads) noexcept;
 /* Secondary: keep this process's copy of q's wakeup eventfd for its tx
  * bursts (false: no room); drop and close a unit's copies. */
 bool secondary_efd_add(const queue *q, int fd) noexcept;

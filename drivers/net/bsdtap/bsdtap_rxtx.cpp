@@ -17,6 +17,7 @@
 #include <rte_ring.h>
 
 #include "bsdtap_internal.h"
+#include "bsdtap_offload.h"
 
 namespace bsdtap
 {
@@ -106,7 +107,10 @@ template <bool asym> inline void notify_reader(queue *q) noexcept
 	}
 }
 
-template <bool backpressure, bool asym>
+/* cksum: the port enabled tx checksum offloads; the checksums are filled
+ * here, on the application's lcore where the headers it just wrote are still
+ * in cache, and before the enqueue, after which the reader may read. */
+template <bool backpressure, bool asym, bool cksum>
 inline uint16_t tx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 {
 	auto *q = static_cast<queue *>(qp);
@@ -134,6 +138,11 @@ inline uint16_t tx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 		return nb;
 	}
 
+	if (cksum)
+		for (uint16_t i = 0; i < nb; i++)
+			if (unlikely((bufs[i]->ol_flags & tx_cksum_flags) != 0))
+				tx_cksum(bufs[i]);
+
 	uint16_t n = static_cast<uint16_t>(
 	    rte_ring_sp_enqueue_burst(q->devq, reinterpret_cast<void **>(bufs), nb, nullptr));
 	if (unlikely(n < nb)) {
@@ -155,10 +164,16 @@ inline uint16_t tx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 
 } // namespace
 
-template <bool backpressure, bool asym>
+template <bool backpressure, bool asym, bool cksum>
 uint16_t eth_bsdtap_tx(void *q, struct rte_mbuf **bufs, uint16_t nb) noexcept
 {
-	return tx_burst<backpressure, asym>(q, bufs, nb);
+	return tx_burst<backpressure, asym, cksum>(q, bufs, nb);
+}
+
+template <bool backpressure, bool asym> eth_tx_burst_t tx_pick(bool cksum) noexcept
+{
+	return cksum ? eth_bsdtap_tx<backpressure, asym, true>
+		     : eth_bsdtap_tx<backpressure, asym, false>;
 }
 
 bool secondary_efd_add(const queue *q, int fd) noexcept
@@ -185,13 +200,14 @@ void secondary_efds_drop(const unit *u) noexcept
 	}
 }
 
-eth_tx_burst_t eth_bsdtap_tx_for(const unit *u, bool asym_ok) noexcept
+eth_tx_burst_t eth_bsdtap_tx_for(const unit *u, bool asym_ok, uint64_t tx_offloads) noexcept
 {
 	bool bp = u->args.txfull == txfull_mode::backpressure;
 	bool asym = asym_ok && u->q[0].asym_fence;
+	bool ck = (tx_offloads & tx_cksum_offloads) != 0;
 	if (bp)
-		return asym ? eth_bsdtap_tx<true, true> : eth_bsdtap_tx<true, false>;
-	return asym ? eth_bsdtap_tx<false, true> : eth_bsdtap_tx<false, false>;
+		return asym ? tx_pick<true, true>(ck) : tx_pick<true, false>(ck);
+	return asym ? tx_pick<false, true>(ck) : tx_pick<false, false>(ck);
 }
 
 /*
@@ -237,7 +253,12 @@ int eth_bsdtap_tx_queue_count(void *qp) noexcept
 	return static_cast<int>(ring_count_now(static_cast<const queue *>(qp)->devq));
 }
 
-uint16_t eth_bsdtap_rx(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
+namespace
+{
+
+/* cksum: the port enabled rx checksum offloads; each frame's verdict is
+ * computed here, replacing any the reader's mbuf carried. */
+template <bool cksum> uint16_t rx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 {
 	auto *q = static_cast<queue *>(qp);
 	uint16_t n = static_cast<uint16_t>(
@@ -249,10 +270,31 @@ uint16_t eth_bsdtap_rx(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 	for (uint16_t i = 0; i < n; i++) {
 		bufs[i]->port = port;
 		bytes += bufs[i]->pkt_len;
+		if (cksum)
+			bufs[i]->ol_flags = (bufs[i]->ol_flags & ~(RTE_MBUF_F_RX_IP_CKSUM_MASK |
+								   RTE_MBUF_F_RX_L4_CKSUM_MASK)) |
+					    rx_cksum_verdict(bufs[i]);
 	}
 	q->ipackets.add(n);
 	q->ibytes.add(bytes);
 	return n;
+}
+
+} // namespace
+
+uint16_t eth_bsdtap_rx(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
+{
+	return rx_burst<false>(qp, bufs, nb);
+}
+
+uint16_t eth_bsdtap_rx_cksum(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
+{
+	return rx_burst<true>(qp, bufs, nb);
+}
+
+eth_rx_burst_t eth_bsdtap_rx_for(uint64_t rx_offloads) noexcept
+{
+	return (rx_offloads & rx_cksum_offloads) != 0 ? eth_bsdtap_rx_cksum : eth_bsdtap_rx;
 }
 
 } // namespace bsdtap
