@@ -61,6 +61,10 @@ struct rte_pmd_bsdtap_reader {
 	 * mempool get is a ring operation per frame. */
 	struct rte_mempool_cache *cache;
 	struct rte_mempool *cache_mp; /* the pool the cache holds objects of */
+	/* Room known free on the hand-back ring: a lower bound (only this
+	 * handle fills it; the tx and the primary's check empty it), read from
+	 * the ring again when a take wants more. */
+	unsigned retq_room;
 };
 
 namespace bsdtap
@@ -204,12 +208,35 @@ struct rte_mbuf *take_one(rte_pmd_bsdtap_reader *r) noexcept
 	return take(r, m, 1) == 1 ? m[0] : nullptr;
 }
 
-/* Hand frames the reader is done with back to the tx lcore (it frees them,
- * as for rte_pmd_bsdtap_free_burst); what does not fit is freed here. */
-inline void hand_back(queue *q, struct rte_mbuf **m, unsigned k) noexcept
+/* How many of want frames the hand-back ring has room for, surely. */
+__rte_always_inline unsigned retq_room(rte_pmd_bsdtap_reader *r, unsigned want) noexcept
+{
+	if (likely(r->retq_room >= want))
+		return want;
+	const struct rte_ring *rq = r->q->retq;
+	r->retq_room = rq->capacity - ring_count_now(rq);
+	if (r->retq_room == 0 && primary_process) {
+		/* The tx is idle: in the primary the reader empties it itself. */
+		unit_purge_retq(r->q);
+		r->retq_room = rq->capacity - ring_count_now(rq);
+	}
+	return std::min(want, r->retq_room);
+}
+
+__rte_always_inline unsigned retq_put(rte_pmd_bsdtap_reader *r, struct rte_mbuf **m,
+				      unsigned k) noexcept
 {
 	unsigned back =
-	    rte_ring_sp_enqueue_burst(q->retq, reinterpret_cast<void **>(m), k, nullptr);
+	    rte_ring_sp_enqueue_burst(r->q->retq, reinterpret_cast<void **>(m), k, nullptr);
+	r->retq_room -= std::min(r->retq_room, back);
+	return back;
+}
+
+/* Hand frames the reader is done with back to the tx lcore (it frees them,
+ * as for rte_pmd_bsdtap_free_burst); what does not fit is freed here. */
+inline void hand_back(rte_pmd_bsdtap_reader *r, struct rte_mbuf **m, unsigned k) noexcept
+{
+	unsigned back = retq_put(r, m, k);
 	if (unlikely(back < k))
 		rte_pktmbuf_free_bulk(m + back, k - back);
 }
@@ -235,9 +262,15 @@ __rte_always_inline unsigned take_copy(rte_pmd_bsdtap_reader *r, struct rte_mbuf
 	if (unlikely(!r->sc_take || q->held.load(std::memory_order_relaxed) != nullptr)) {
 		unsigned k = take(r, m, n);
 		out(m, k);
-		hand_back(q, m, k);
+		hand_back(r, m, k);
 		return k;
 	}
+	/* Take no more than the hand-back ring will surely hold: a reader
+	 * that had to free the rest itself could die before it did, with the
+	 * frames gone from the devq and on no ring (lost, C45). */
+	n = retq_room(r, n);
+	if (unlikely(n == 0))
+		return 0;
 	const struct rte_ring *d = q->devq;
 	if (__atomic_load_n(&d->prod.tail, __ATOMIC_ACQUIRE) ==
 	    __atomic_load_n(&d->cons.head, __ATOMIC_RELAXED))
@@ -252,12 +285,12 @@ __rte_always_inline unsigned take_copy(rte_pmd_bsdtap_reader *r, struct rte_mbuf
 		k = rte_ring_dequeue_burst_start(q->devq, reinterpret_cast<void **>(m), n, nullptr);
 		rte_compiler_barrier(); /* m[] was written as uint64_t: see take() */
 		out(m, k);
-		unsigned back =
-		    rte_ring_sp_enqueue_burst(q->retq, reinterpret_cast<void **>(m), k, nullptr);
+		unsigned back = retq_put(r, m, k);
 		rte_ring_dequeue_finish(q->devq, k);
 		q->rd_handoff.store(0, std::memory_order_release);
-		/* A full retq (the tx idle for a devq's worth): the rest is freed
-		 * here, after the devq let go of it, so never twice. */
+		/* Cannot happen (the room was counted before the take); should
+		 * it, the rest is freed here, after the devq let go of it, so
+		 * never twice. */
 		if (unlikely(back < k))
 			rte_pktmbuf_free_bulk(m + back, k - back);
 	}
@@ -943,8 +976,7 @@ void rte_pmd_bsdtap_free_burst(struct rte_pmd_bsdtap_reader *r, struct rte_mbuf 
 		return;
 	uint16_t k = 0;
 	if (likely(r != nullptr))
-		k = static_cast<uint16_t>(rte_ring_sp_enqueue_burst(
-		    r->q->retq, reinterpret_cast<void **>(pkts), n, nullptr));
+		k = static_cast<uint16_t>(retq_put(r, pkts, n));
 	if (unlikely(k < n))
 		rte_pktmbuf_free_bulk(pkts + k, n - k);
 }
