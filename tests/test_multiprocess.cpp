@@ -35,6 +35,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "harness.h"
 #include "rte_pmd_bsdtap.h"
 
 namespace
@@ -289,51 +290,12 @@ int child_main(const std::string &scenario, const std::string &unit)
 
 /* ----------------------------------------------------------- the parent */
 
-struct Child {
-	pid_t pid = -1;
-	int out = -1; /* the child's stdout; read unbuffered, poll must see every line */
-
+/* This binary in its --child mode (see main), the harness's child. What it
+ * printed on stderr goes to this test's log when it is done with. */
+struct Child : bt::Child {
 	bool start(const std::string &scenario, const std::string &unit)
 	{
-		int p[2];
-		if (pipe(p) != 0)
-			return false;
-		pid = fork();
-		if (pid == 0) {
-			dup2(p[1], 1);
-			close(p[0]);
-			std::string self = "/proc/self/exe";
-			execl(self.c_str(), "test_multiprocess", "--child", scenario.c_str(),
-			      g_prefix.c_str(), unit.c_str(), nullptr);
-			_exit(127);
-		}
-		close(p[1]);
-		out = p[0];
-		return pid > 0;
-	}
-	/* Waits for a line from the child (e.g. "OPEN"). */
-	bool expect(const char *word, int timeout_ms = 20000)
-	{
-		std::string line;
-		char ch;
-		while (true) {
-			pollfd pfd = {out, POLLIN, 0};
-			if (poll(&pfd, 1, timeout_ms) != 1 || read(out, &ch, 1) != 1)
-				return false;
-			if (ch == '\n')
-				return line == word;
-			line += ch;
-		}
-	}
-	int wait_exit()
-	{
-		int st = 0;
-		waitpid(pid, &st, 0);
-		if (out >= 0)
-			close(out);
-		out = -1;
-		pid = -1;
-		return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		return bt::Child::start({"test_multiprocess", "--child", scenario, g_prefix, unit});
 	}
 	~Child()
 	{
@@ -341,6 +303,9 @@ struct Child {
 			kill(pid, SIGKILL);
 			wait_exit();
 		}
+		std::string e = err();
+		if (!e.empty())
+			fputs(e.c_str(), stderr);
 	}
 };
 
