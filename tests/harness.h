@@ -113,7 +113,9 @@ struct Child {
 
 } // namespace bt
 
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 template <typename F> bool bt::eventually(F pred, int timeout_ms)
@@ -126,5 +128,80 @@ template <typename F> bool bt::eventually(F pred, int timeout_ms)
 	}
 	return true;
 }
+
+namespace bt
+{
+
+/* The application's lcore transmitting at full rate on (port, q): bursts of
+ * 32 frames of len bytes from the pool, what tx burst did not take freed.
+ * bursts counts the calls that returned, for "never stalls" checks. */
+struct TxLoop {
+	uint16_t port, q;
+	uint16_t len;
+	rte_mempool *mp;
+	std::atomic<bool> hold{false}, held{false}, quit{false};
+	std::atomic<uint64_t> bursts{0}, offered{0}, taken{0};
+	std::thread t;
+
+	TxLoop(uint16_t p, uint16_t queue = 0, uint16_t l = 1500, rte_mempool *pool = nullptr)
+	    : port(p), q(queue), len(l), mp(pool != nullptr ? pool : bt::pool())
+	{
+		t = std::thread([this] { run(); });
+	}
+	~TxLoop() { stop(); }
+	void run()
+	{
+		while (!quit.load()) {
+			if (hold.load()) {
+				held.store(true);
+				std::this_thread::sleep_for(std::chrono::microseconds(100));
+				continue;
+			}
+			held.store(false);
+			rte_mbuf *m[32];
+			if (rte_pktmbuf_alloc_bulk(mp, m, 32) != 0) {
+				std::this_thread::sleep_for(std::chrono::microseconds(100));
+				continue;
+			}
+			for (rte_mbuf *b : m)
+				memset(rte_pktmbuf_append(b, len), 0xff, 14);
+			uint16_t n = rte_eth_tx_burst(port, q, m, 32);
+			rte_pktmbuf_free_bulk(m + n, 32 - n);
+			offered += 32;
+			taken += n;
+			bursts++;
+		}
+	}
+	/* Pauses the loop and waits until it is out of tx burst. */
+	void pause()
+	{
+		held.store(false);
+		hold.store(true);
+		while (!held.load())
+			std::this_thread::sleep_for(std::chrono::microseconds(50));
+	}
+	void resume() { hold.store(false); }
+	void stop()
+	{
+		quit.store(true);
+		if (t.joinable())
+			t.join();
+	}
+	/* The loop's tx burst keeps returning: in each of `windows` windows of
+	 * 250 ms it completed at least one burst. */
+	bool keeps_going(int windows)
+	{
+		for (int i = 0; i < windows; i++) {
+			uint64_t b0 = bursts.load();
+			std::this_thread::sleep_for(std::chrono::milliseconds(250));
+			if (bursts.load() == b0 &&
+			    !eventually([&] { return bursts.load() != b0; }, 3000))
+				return false;
+		}
+		return true;
+	}
+};
+
+} // namespace bt
 
 #endif

@@ -612,34 +612,9 @@ TEST_F(MultiProcess, C45_ReadersKilledAnywhereLoseNothing)
 	const auto budget = long_run ? minutes(30) : seconds(25);
 	const unsigned seed = static_cast<unsigned>(time(nullptr));
 	srand(seed);
-	std::atomic<bool> pause_tx{false}, paused{false}, quit{false};
-	std::thread tx([&] {
-		while (!quit.load()) {
-			if (pause_tx.load()) {
-				paused.store(true);
-				std::this_thread::sleep_for(microseconds(100));
-				continue;
-			}
-			paused.store(false);
-			rte_mbuf *m[32];
-			if (rte_pktmbuf_alloc_bulk(g_pool, m, 32) != 0) {
-				std::this_thread::sleep_for(microseconds(100));
-				continue;
-			}
-			/* Long frames, not filled: the reader's copies are the slow
-			 * side, so it spends its time inside its take-copy-hand-back. */
-			for (rte_mbuf *b : m)
-				rte_pktmbuf_append(b, 1500);
-			uint16_t sent = rte_eth_tx_burst(port_, 0, m, 32);
-			rte_pktmbuf_free_bulk(m + sent, 32 - sent);
-		}
-	});
-	auto stop_tx = [&] {
-		pause_tx.store(true);
-		paused.store(false);
-		while (!paused.load())
-			std::this_thread::sleep_for(microseconds(50));
-	};
+	/* Long frames: the reader's copies are the slow side, so it spends its
+	 * time inside its take-copy-hand-back. */
+	bt::TxLoop tx(port_, 0, 1500, g_pool);
 	const auto end = steady_clock::now() + budget;
 	int done = 0;
 	for (; done < rounds && steady_clock::now() < end; done++) {
@@ -650,7 +625,7 @@ TEST_F(MultiProcess, C45_ReadersKilledAnywhereLoseNothing)
 		std::this_thread::sleep_for(microseconds(rand() % 5000));
 		kill(c.pid, SIGKILL);
 		c.wait_exit();
-		stop_tx();
+		tx.pause();
 		/* Opens at once: the dead claim is released by the open itself. */
 		rte_pmd_bsdtap_reader *r = nullptr;
 		ASSERT_TRUE(eventually(
@@ -666,10 +641,9 @@ TEST_F(MultiProcess, C45_ReadersKilledAnywhereLoseNothing)
 		    eventually([&] { return rte_mempool_in_use_count(g_pool) == in_use_; }, 2000))
 		    << "round " << done << " (seed " << seed << "): mbufs in use "
 		    << rte_mempool_in_use_count(g_pool) << ", baseline " << in_use_;
-		pause_tx.store(false);
+		tx.resume();
 	}
-	quit.store(true);
-	tx.join();
+	tx.stop();
 	printf("%d readers killed at random points, seed %u\n", done, seed);
 	EXPECT_GE(done, long_run ? rounds : 20);
 }
