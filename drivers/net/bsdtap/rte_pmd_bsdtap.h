@@ -210,7 +210,55 @@ enum rte_pmd_bsdtap_ioctl_req {
 	RTE_PMD_BSDTAP_SIOCGIFFLAGS, /**< arg: int *: RTE_PMD_BSDTAP_IFF_* */
 	RTE_PMD_BSDTAP_VMIO_SIOCSIFFLAGS, /**< arg: const int *: flags; UP and RUNNING forced */
 	RTE_PMD_BSDTAP_SIOCGIFSTATUS,	  /**< arg: char[RTE_PMD_BSDTAP_STATUS_LEN] */
+	RTE_PMD_BSDTAP_TAPSVNETHDR, /**< arg: const int *: header length, 0, 10 or 12 */
+	RTE_PMD_BSDTAP_TAPGVNETHDR, /**< arg: int *: header length in use */
 };
+
+/**
+ * The virtio-net header of the vnet-header mode (FreeBSD's TAPSVNETHDR,
+ * Linux's IFF_VNET_HDR), in the machine's byte order. With a header length
+ * of 10 (this struct) or 12 (this struct and num_buffers) set on a unit,
+ * every read of every queue returns the header and then the frame, every
+ * write takes the header and then the frame, and FIONREAD counts the header.
+ *
+ * Read: flags NEEDS_CSUM (the L4 checksum from csum_start, stored at
+ * csum_start + csum_offset, is left to the reader: the field holds the
+ * pseudo header's sum) or DATA_VALID (the frame's checksums were verified on
+ * the way in); gso_type and gso_size when the frame is a TCP segmentation
+ * request (an mbuf with RTE_MBUF_F_TX_TCP_SEG, or one that arrived as an
+ * aggregate, RTE_MBUF_F_RX_LRO), which is then one frame of up to 64 KiB.
+ *
+ * Write: NEEDS_CSUM or DATA_VALID give the application the verdict
+ * (RTE_MBUF_F_RX_L4_CKSUM_NONE or _GOOD where it enabled rx checksum
+ * offload; otherwise NEEDS_CSUM's checksum is completed here), a gso_type
+ * gives one frame of up to 64 KiB that the application receives whole
+ * (RTE_MBUF_F_RX_LRO, tso_segsz) if it enabled RTE_ETH_RX_OFFLOAD_TCP_LRO,
+ * or cut into gso_size segments with correct checksums if it did not.
+ */
+struct rte_pmd_bsdtap_vnet_hdr {
+	uint8_t flags;	      /**< RTE_PMD_BSDTAP_VNET_HDR_F_* */
+	uint8_t gso_type;     /**< RTE_PMD_BSDTAP_VNET_HDR_GSO_* */
+	uint16_t hdr_len;     /**< Bytes of headers before the payload (a hint) */
+	uint16_t gso_size;    /**< Payload bytes per segment */
+	uint16_t csum_start;  /**< Where the L4 checksum's sum starts */
+	uint16_t csum_offset; /**< Where from csum_start the checksum is stored */
+};
+
+/** The 12-byte form: num_buffers is 1 on read and ignored on write. */
+struct rte_pmd_bsdtap_vnet_hdr_mrg {
+	struct rte_pmd_bsdtap_vnet_hdr hdr;
+	uint16_t num_buffers;
+};
+
+#define RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM 1
+#define RTE_PMD_BSDTAP_VNET_HDR_F_DATA_VALID 2
+#define RTE_PMD_BSDTAP_VNET_HDR_GSO_NONE 0
+#define RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4 1
+#define RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV6 4
+#define RTE_PMD_BSDTAP_VNET_HDR_GSO_ECN 0x80
+
+/** Largest frame a vnet-header write or read may carry (a GSO frame). */
+#define RTE_PMD_BSDTAP_GSO_MAX 65536
 
 /** Buffer size for RTE_PMD_BSDTAP_SIOCGIFSTATUS (the original's IFSTATMAX). */
 #define RTE_PMD_BSDTAP_STATUS_LEN 800
