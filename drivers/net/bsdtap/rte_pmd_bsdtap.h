@@ -260,6 +260,18 @@ struct rte_pmd_bsdtap_vnet_hdr_mrg {
 /** Largest frame a vnet-header write or read may carry (a GSO frame). */
 #define RTE_PMD_BSDTAP_GSO_MAX 65536
 
+/**
+ * The header a vnet-header read would give for @p m: for zero-copy readers
+ * (rte_pmd_bsdtap_recv_burst), which get the mbuf itself. Writers that give
+ * mbufs (rte_pmd_bsdtap_send_burst) say the same in the mbuf: the rx
+ * checksum bits of ol_flags as their verdict, RTE_MBUF_F_RX_LRO and
+ * tso_segsz for an aggregate.
+ *
+ * @return 0, or -EINVAL (NULL argument).
+ */
+int rte_pmd_bsdtap_vnet_hdr_from_mbuf(const struct rte_mbuf *m,
+				      struct rte_pmd_bsdtap_vnet_hdr *h) RTE_PMD_BSDTAP_NOEXCEPT;
+
 /** Buffer size for RTE_PMD_BSDTAP_SIOCGIFSTATUS (the original's IFSTATMAX). */
 #define RTE_PMD_BSDTAP_STATUS_LEN 800
 
