@@ -318,7 +318,7 @@ int eth_rx_queue_intr_enable(struct rte_eth_dev *dev, uint16_t qid) noexcept;
 int eth_rx_queue_intr_disable(struct rte_eth_dev *dev, uint16_t qid) noexcept;
 int eth_get_monitor_addr(void *rxq, struct rte_power_monitor_cond *pmc) noexcept;
 
-/* Built-in readers (bsdtap_builtin.cpp). */
+/* Built-in readers (bsdtap_builtin_reader.cpp). */
 struct builtin;
 builtin *builtin_start(unit *u, reader_kind kind) noexcept;
 void builtin_stop(builtin *b) noexcept;

@@ -2,8 +2,10 @@
 /*
  * Burst functions: the application's tx is the original's if_start (into the
  * devq), its rx receives what the reader wrote (the inq). No lock, no log, no
- * allocation; one syscall at most per burst, the guarded wakeup of a reader
- * that said it sleeps (TAP_RWAIT). Counters are stored once per burst.
+ * allocation. rx makes no syscall; tx makes none unless its reader said it
+ * sleeps (TAP_RWAIT: one eventfd write) or asked for SIGIO (one kill per
+ * burst that queued frames), so at most two. Counters are stored once per
+ * burst.
  */
 
 #include <csignal>
@@ -73,9 +75,10 @@ int wakeup_fd(const queue *q) noexcept
 /*
  * The wakeup half of TAP_RWAIT. The reader sets RWAIT, issues a full fence
  * and looks at the devq before it sleeps; the tx enqueues, issues a full
- * fence and looks at RWAIT. Whichever comes second sees the other's store,
- * so either the reader sees the frame or the tx sees RWAIT: no lost wakeup.
- * The fetch_and makes exactly one waker write the eventfd.
+ * fence (a compiler barrier when the reader's is membarrier) and looks at
+ * RWAIT. Whichever comes second sees the other's store, so either the reader
+ * sees the frame or the tx sees RWAIT: no lost wakeup. The fetch_and makes
+ * exactly one waker write the eventfd.
  */
 template <bool asym> inline void notify_reader(queue *q) noexcept
 {
