@@ -179,10 +179,11 @@ protected:
 	rte_pmd_bsdtap_reader *r_ = nullptr;
 
 	/* A port with these offloads, started, and a reader on queue 0. */
-	void open_port(uint64_t rx, uint64_t tx, rte_mempool *mp = nullptr)
+	void open_port(uint64_t rx, uint64_t tx, rte_mempool *mp = nullptr,
+		       const char *devargs = "")
 	{
 		name_ = bt::unique_name();
-		int p = bt::create(name_, "");
+		int p = bt::create(name_, devargs);
 		ASSERT_GE(p, 0);
 		ports_.push_back(name_);
 		port_ = static_cast<uint16_t>(p);
@@ -850,7 +851,7 @@ TEST_F(Tso, TxShortRequestIsOneFrame)
 
 TEST_F(Tso, VnetHeaderLengthIsTheUnits)
 {
-	open_port(0, 0);
+	open_port(0, 0, nullptr, "queues=2");
 	int len = -1;
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r_, RTE_PMD_BSDTAP_TAPGVNETHDR, &len), 0);
 	EXPECT_EQ(len, 0);
@@ -864,6 +865,21 @@ TEST_F(Tso, VnetHeaderLengthIsTheUnits)
 		EXPECT_EQ(len, good);
 	}
 	EXPECT_EQ(rte_pmd_bsdtap_ioctl(r_, RTE_PMD_BSDTAP_TAPSVNETHDR, nullptr), -EINVAL);
+	/* The unit's, so seen from another handle; the last close ends it. */
+	int ten = 10;
+	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r_, RTE_PMD_BSDTAP_TAPSVNETHDR, &ten), 0);
+	rte_pmd_bsdtap_reader *second = rte_pmd_bsdtap_open(name_.c_str(), 1, 0);
+	ASSERT_NE(second, nullptr);
+	ASSERT_EQ(rte_pmd_bsdtap_ioctl(second, RTE_PMD_BSDTAP_TAPGVNETHDR, &len), 0);
+	EXPECT_EQ(len, 10);
+	ASSERT_EQ(rte_pmd_bsdtap_close(&r_), 0);
+	ASSERT_EQ(rte_pmd_bsdtap_ioctl(second, RTE_PMD_BSDTAP_TAPGVNETHDR, &len), 0);
+	EXPECT_EQ(len, 10) << "one handle is still open";
+	ASSERT_EQ(rte_pmd_bsdtap_close(&second), 0);
+	r_ = rte_pmd_bsdtap_open(name_.c_str(), 0, 0);
+	ASSERT_NE(r_, nullptr);
+	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r_, RTE_PMD_BSDTAP_TAPGVNETHDR, &len), 0);
+	EXPECT_EQ(len, 0) << "the last close ended the mode";
 }
 
 /* The read is the header, then the frame; FIONREAD counts both. A frame

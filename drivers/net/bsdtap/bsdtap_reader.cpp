@@ -494,7 +494,11 @@ int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcep
 		}
 		c = q->counted.exchange(0);
 		if (c != 0) {
-			u->nb_open.fetch_sub(1);
+			/* FreeBSD's close ends the vnet-header mode: here the
+			 * unit's last close does. */
+			if (u->nb_open.fetch_sub(1) == 1)
+				for (uint16_t i = 0; i < u->nb_queues; i++)
+					u->q[i].vnet_hdr_len.store(0);
 			if (c == 2)
 				u->nb_builtin.fetch_sub(1);
 		}
