@@ -35,6 +35,7 @@
 #include <rte_bus_vdev.h>
 #include <rte_errno.h>
 
+#include "frames.h"
 #include "harness.h"
 #include "rte_pmd_bsdtap.h"
 
@@ -279,13 +280,16 @@ protected:
 	}
 
 	/* Connects c and makes it the client: dgram clients announce themselves
-	 * with a first frame, which the application then receives. */
-	void attach(client &c, const std::string &type)
+	 * with a first frame, which the application then receives (or, with
+	 * empty_hello, with an empty datagram). */
+	void attach(client &c, const std::string &type, bool empty_hello = false)
 	{
 		const uint16_t port = static_cast<uint16_t>(port_);
 		uint64_t accepted = bt::xstat(port, "socket_clients_accepted");
 		ASSERT_EQ(c.open(path_, type), 0) << strerror(errno);
-		if (type == "dgram") {
+		if (type == "dgram" && empty_hello) {
+			ASSERT_EQ(c.send({}), 0);
+		} else if (type == "dgram") {
 			ASSERT_EQ(c.send(bt::frame(60, 0xd6)), 60);
 			auto got = bt::rx_wait(static_cast<uint16_t>(port_), 0, 1);
 			ASSERT_EQ(got.size(), 1u);
@@ -371,7 +375,10 @@ INSTANTIATE_TEST_SUITE_P(
 	BadArg{"reader=socket,owner=99999999999999999999", -ERANGE},
 	BadArg{"reader=socket,group=no-such-group-bsdtap", -EINVAL},
 	BadArg{"reader=socket,group=1x", -EINVAL}, BadArg{"reader=socket,mode=0600", -EINVAL},
-	BadArg{"reader=socket,up_on_open=1", -EINVAL}, BadArg{"reader=sock", -EINVAL}));
+	BadArg{"reader=socket,up_on_open=1", -EINVAL}, BadArg{"reader=sock", -EINVAL},
+	BadArg{"reader=socket,socket_vnet_hdr=11", -EINVAL},
+	BadArg{"reader=socket,socket_vnet_hdr=", -EINVAL},
+	BadArg{"reader=echo,socket_vnet_hdr=12", -EINVAL}));
 
 class SocketDevargs : public SocketTest
 {
@@ -717,6 +724,77 @@ TEST_P(Types, IdlePumpSleeps)
 	long after = bt::thread_ticks(comm);
 	EXPECT_LE(after - before, 3) << "the pump burns CPU while idle";
 	ASSERT_NO_FATAL_FAILURE(exchange(c, 2)); /* and it wakes up */
+}
+
+/* socket_vnet_hdr=12: every message is the virtio-net header and a frame.
+ * The application's TSO request reaches the client as one GSO frame; the
+ * client's GSO frame reaches an application without LRO as MSS segments
+ * with their checksums. */
+TEST_P(Types, VnetHeaderCarriesGsoFramesBothWays)
+{
+	using namespace bt::frames;
+	const std::string type = GetParam();
+	path_ = new_path();
+	name_ = bt::unique_name();
+	port_ = bt::create(name_, "reader=socket,socket_type=" + type + ",path=" + path_ +
+				      ",socket_vnet_hdr=12");
+	ASSERT_GE(port_, 0);
+	ports_.push_back(name_);
+	const uint16_t port = static_cast<uint16_t>(port_);
+	rte_eth_conf conf{};
+	conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_TCP_TSO;
+	ASSERT_EQ(rte_eth_dev_configure(port, 1, 1, &conf), 0);
+	ASSERT_EQ(rte_eth_rx_queue_setup(port, 0, 1024, rte_socket_id(), nullptr, bt::pool()), 0);
+	ASSERT_EQ(rte_eth_tx_queue_setup(port, 0, 256, rte_socket_id(), nullptr), 0);
+	ASSERT_EQ(rte_eth_dev_start(port), 0);
+	client c;
+	ASSERT_NO_FATAL_FAILURE(attach(c, type, true)); /* a frame needs a header now */
+
+	spec s{.proto = TCP, .payload = 20000};
+	layout l = layout_of(s);
+	auto f = build(s, false);
+	rte_mbuf *m = bt::mbuf_of(f, 1024);
+	ASSERT_NE(m, nullptr);
+	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
+	m->l2_len = static_cast<uint8_t>(l.l2);
+	m->l3_len = static_cast<uint16_t>(l.l3);
+	m->l4_len = 20;
+	m->tso_segsz = 1448;
+	ASSERT_EQ(bt::tx1(port, 0, m), 1);
+	std::vector<uint8_t> got;
+	ASSERT_EQ(c.recv(got, 2000, 70000), 1);
+	ASSERT_EQ(got.size(), 12 + f.size());
+	auto h = hdr_of(got);
+	EXPECT_EQ(h.gso_type, RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4);
+	EXPECT_EQ(h.gso_size, 1448);
+	EXPECT_EQ(h.flags, RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM);
+	std::vector<uint8_t> frame(got.begin() + 12, got.end());
+	finish(frame, h);
+	EXPECT_EQ(frame, build(s, true));
+
+	spec big{.proto = TCP, .payload = 40000};
+	layout bl = layout_of(big);
+	auto g = build(big, true);
+	rte_pmd_bsdtap_vnet_hdr_mrg vh{};
+	vh.hdr.flags = RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM;
+	vh.hdr.gso_type = RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4;
+	vh.hdr.gso_size = 1448;
+	vh.hdr.csum_start = static_cast<uint16_t>(bl.l4);
+	vh.hdr.csum_offset = 16;
+	std::vector<uint8_t> msg(sizeof(vh));
+	memcpy(msg.data(), &vh, sizeof(vh));
+	auto part = partial(g, big);
+	msg.insert(msg.end(), part.begin(), part.end());
+	ASSERT_EQ(c.send(msg), static_cast<ssize_t>(msg.size()));
+	const size_t nseg = (big.payload + 1447) / 1448;
+	auto rx = bt::rx_wait(port, 0, nseg);
+	ASSERT_EQ(rx.size(), nseg);
+	std::vector<std::vector<uint8_t>> segs;
+	for (rte_mbuf *r : rx)
+		segs.push_back(bt::bytes_of(r));
+	bt::free_all(rx);
+	check_segments(segs, g, big, 1448);
+	EXPECT_EQ(stats(port).ierrors, 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Socket, Types, ::testing::Values("seqpacket", "dgram", "stream"));

@@ -21,17 +21,27 @@ namespace bsdtap
 namespace
 {
 
-const char *const valid_arguments[] = {
-    ETH_BSDTAP_IFACE_ARG, ETH_BSDTAP_QUEUES_ARG,      ETH_BSDTAP_RING_SIZE_ARG,
-    ETH_BSDTAP_MAC_ARG,	  ETH_BSDTAP_READER_ARG,      ETH_BSDTAP_TXFULL_ARG,
-    ETH_BSDTAP_MODE_ARG,  ETH_BSDTAP_UP_ON_OPEN_ARG,  ETH_BSDTAP_USER_OPEN_ARG,
-    ETH_BSDTAP_PATH_ARG,  ETH_BSDTAP_SOCKET_TYPE_ARG, ETH_BSDTAP_OWNER_ARG,
-    ETH_BSDTAP_GROUP_ARG, ETH_BSDTAP_SOCKET_MODE_ARG, nullptr};
+const char *const valid_arguments[] = {ETH_BSDTAP_IFACE_ARG,
+				       ETH_BSDTAP_QUEUES_ARG,
+				       ETH_BSDTAP_RING_SIZE_ARG,
+				       ETH_BSDTAP_MAC_ARG,
+				       ETH_BSDTAP_READER_ARG,
+				       ETH_BSDTAP_TXFULL_ARG,
+				       ETH_BSDTAP_MODE_ARG,
+				       ETH_BSDTAP_UP_ON_OPEN_ARG,
+				       ETH_BSDTAP_USER_OPEN_ARG,
+				       ETH_BSDTAP_PATH_ARG,
+				       ETH_BSDTAP_SOCKET_TYPE_ARG,
+				       ETH_BSDTAP_OWNER_ARG,
+				       ETH_BSDTAP_GROUP_ARG,
+				       ETH_BSDTAP_SOCKET_MODE_ARG,
+				       ETH_BSDTAP_SOCKET_VNET_HDR_ARG,
+				       nullptr};
 
 /* The keys that only mean something with reader=socket. */
-const char *const socket_keys[] = {ETH_BSDTAP_PATH_ARG, ETH_BSDTAP_SOCKET_TYPE_ARG,
-				   ETH_BSDTAP_OWNER_ARG, ETH_BSDTAP_GROUP_ARG,
-				   ETH_BSDTAP_SOCKET_MODE_ARG};
+const char *const socket_keys[] = {ETH_BSDTAP_PATH_ARG,	       ETH_BSDTAP_SOCKET_TYPE_ARG,
+				   ETH_BSDTAP_OWNER_ARG,       ETH_BSDTAP_GROUP_ARG,
+				   ETH_BSDTAP_SOCKET_MODE_ARG, ETH_BSDTAP_SOCKET_VNET_HDR_ARG};
 
 /* The handler's own error, so that -ERANGE survives rte_kvargs_process's -1. */
 thread_local int handler_err;
@@ -296,6 +306,18 @@ int h_socket_mode(const char *key, const char *value, void *opaque) noexcept
 	return 0;
 }
 
+/* The vnet header length of the socket's messages: 0, 10 or 12. */
+int h_socket_vnet_hdr(const char *key, const char *value, void *opaque) noexcept
+{
+	if (value == nullptr || *value == '\0')
+		return bad(key, value, "empty value", -EINVAL);
+	if (strcmp(value, "0") != 0 && strcmp(value, "10") != 0 && strcmp(value, "12") != 0)
+		return bad(key, value, "expected 0, 10 or 12 (the virtio-net header's length)",
+			   -EINVAL);
+	static_cast<devargs *>(opaque)->sock_vnet_hdr = static_cast<uint8_t>(atoi(value));
+	return 0;
+}
+
 struct handler {
 	const char *key;
 	arg_handler_t fn;
@@ -316,6 +338,7 @@ const handler handlers[] = {
     {ETH_BSDTAP_OWNER_ARG, h_owner},
     {ETH_BSDTAP_GROUP_ARG, h_group},
     {ETH_BSDTAP_SOCKET_MODE_ARG, h_socket_mode},
+    {ETH_BSDTAP_SOCKET_VNET_HDR_ARG, h_socket_vnet_hdr},
 };
 
 } // namespace
@@ -400,7 +423,7 @@ int devargs_parse(const char *args, devargs *out) noexcept
 		    ERR,
 		    "cannot parse devargs \"%s\" (unknown key or bad syntax); keys: "
 		    "iface queues ring_size mac reader txfull mode up_on_open user_open path "
-		    "socket_type owner group socket_mode",
+		    "socket_type owner group socket_mode socket_vnet_hdr",
 		    args);
 		return -EINVAL;
 	}

@@ -24,6 +24,7 @@
 #define ETH_BSDTAP_GROUP_ARG "group"
 /* Not "mode": that key is the unit's tap|vmnet mode. */
 #define ETH_BSDTAP_SOCKET_MODE_ARG "socket_mode"
+#define ETH_BSDTAP_SOCKET_VNET_HDR_ARG "socket_vnet_hdr"
 
 /* Queue pairs per unit. 16 covers every lcore layout of a 2x8-core box; raise with care:
  * each pair costs two rings and a cache-line-aligned queue block in shared memory. */
@@ -66,9 +67,10 @@ struct devargs {
 	char path[BSDTAP_SOCKET_PATH_SIZE];
 	socket_kind sock_type;
 	bool has_owner, has_group;
-	uint32_t owner;	    /* uid */
-	uint32_t group;	    /* gid */
-	uint16_t sock_mode; /* permission bits of the socket file */
+	uint32_t owner;	       /* uid */
+	uint32_t group;	       /* gid */
+	uint16_t sock_mode;    /* permission bits of the socket file */
+	uint8_t sock_vnet_hdr; /* 0, or the vnet header length every message carries */
 };
 
 /* Defaults for a unit; iface stays empty (filled in as tap<unit>). */

@@ -45,24 +45,28 @@ struct stream_cut_result {
 	uint32_t bad_len; /* that length */
 };
 
-/* A length prefix a stream frame may carry. */
-constexpr bool stream_len_ok(uint32_t len) noexcept
+/* A length prefix a stream frame may carry (with a vnet header of vh
+ * bytes in front of each frame: its length counts, and a GSO frame may be
+ * up to 64 KiB). */
+constexpr bool stream_len_ok(uint32_t len, uint32_t vh = 0) noexcept
 {
-	return len >= RTE_ETHER_HDR_LEN && len <= RTE_PMD_BSDTAP_MRU;
+	return len >= vh + RTE_ETHER_HDR_LEN &&
+	       len <= vh + (vh != 0 ? RTE_PMD_BSDTAP_GSO_MAX : RTE_PMD_BSDTAP_MRU);
 }
+static_assert(stream_rx_size >= stream_prefix_len + 12 + RTE_PMD_BSDTAP_GSO_MAX);
 
 /* Cuts the whole frames off the start of buf[0, len): calls
  * frame(data, frame_len) for each, in order. Stops at the first incomplete
  * frame (its bytes are not used: they wait for more) or at a bad prefix. */
 template <typename F>
-stream_cut_result stream_cut(const uint8_t *buf, size_t len, F &&frame) noexcept
+stream_cut_result stream_cut(const uint8_t *buf, size_t len, F &&frame, uint32_t vh = 0) noexcept
 {
 	stream_cut_result r{0, 0, false, 0};
 	while (len - r.used >= stream_prefix_len) {
 		uint32_t be;
 		memcpy(&be, buf + r.used, stream_prefix_len);
 		uint32_t flen = ntohl(be);
-		if (!stream_len_ok(flen)) {
+		if (!stream_len_ok(flen, vh)) {
 			r.bad = true;
 			r.bad_len = flen;
 			break;

@@ -70,6 +70,7 @@
 #include <rte_mbuf.h>
 
 #include "bsdtap_framing.h"
+#include "bsdtap_offload.h"
 #include "bsdtap_internal.h"
 #include "bsdtap_log.h"
 #include "bsdtap_reader_internal.h"
@@ -162,18 +163,26 @@ struct sock_pump {
 	uint16_t out_q[burst] = {};   /* queue each frame came from, for its counters */
 	uint32_t out_len[burst] = {}; /* bytes of each frame (sum of its segments) */
 	uint32_t out_be[burst] = {};  /* stream: the length prefixes, big-endian */
-	bool out_lin[burst] = {};     /* the frame was copied into lin */
+	/* socket_vnet_hdr: each frame's virtio-net header, sent before it. */
+	uint8_t out_vh[burst][sizeof(rte_pmd_bsdtap_vnet_hdr_mrg)] = {};
+	bool out_lin[burst] = {}; /* the frame was copied into lin */
 	uint16_t out_n = 0, out_head = 0;
 	struct rte_mbuf *done[burst] = {}; /* sent or dropped, to hand back in bulk */
 	uint16_t done_q[burst] = {};	   /* the queue each came from */
 	uint16_t ndone = 0;
 	size_t out_done = 0; /* stream: bytes of out[head] (prefix included) already sent */
-	struct iovec out_iov[burst * (max_seg_iov + 1)] = {};
+	struct iovec out_iov[burst * (max_seg_iov + 2)] = {};
 	struct mmsghdr out_msg[burst] = {};
-	uint8_t *lin = nullptr; /* burst * mru */
+	uint8_t *lin = nullptr; /* burst * fmax */
+
+	/* socket_vnet_hdr: the header's length (0: none); the longest frame
+	 * (64 KiB with the header, for GSO frames); a message's room. */
+	uint32_t vh = 0;
+	size_t fmax = mru;
+	size_t slot = mru;
 
 	/* client -> inq */
-	uint8_t *in = nullptr; /* burst * mru (messages) or stream_rx_size (stream) */
+	uint8_t *in = nullptr; /* burst * slot (messages) or stream_rx_size (stream) */
 	size_t in_len = 0;     /* stream: bytes held */
 	struct mmsghdr in_msg[burst] = {};
 	struct iovec in_iov[burst] = {};
@@ -228,6 +237,14 @@ bool open_queues(sock_pump *p) noexcept
 			return false;
 		}
 		p->nb = static_cast<uint16_t>(i + 1);
+	}
+	/* The unit's vnet-header mode, for the pump's reads and writes; its
+	 * last close ends it. */
+	int vh = static_cast<int>(p->vh);
+	if (vh != 0 && rte_pmd_bsdtap_ioctl(p->r[0], RTE_PMD_BSDTAP_TAPSVNETHDR, &vh) != 0) {
+		close_queues(p);
+		rte_errno = EINVAL;
+		return false;
 	}
 	return true;
 }
@@ -520,8 +537,16 @@ unsigned frame_iov(sock_pump *p, uint16_t i, size_t skip, struct iovec *iov) noe
 			skip -= 4;
 		}
 	}
+	if (p->vh != 0) {
+		if (skip < p->vh) {
+			iov[k++] = {p->out_vh[i] + skip, p->vh - skip};
+			skip = 0;
+		} else {
+			skip -= p->vh;
+		}
+	}
 	if (p->out_lin[i]) {
-		iov[k++] = {p->lin + i * mru + skip, p->out_len[i] - skip};
+		iov[k++] = {p->lin + i * p->fmax + skip, p->out_len[i] - skip};
 		return k;
 	}
 	for (struct rte_mbuf *s = p->out[i]; s != nullptr; s = s->next) {
@@ -571,10 +596,10 @@ unsigned send_pending(sock_pump *p) noexcept
 			size_t offered = 0;
 			/* A prefix and at most max_seg_iov segments per frame. */
 			for (uint16_t i = p->out_head;
-			     i < p->out_n && k + 1 + max_seg_iov <= max_iov; i++) {
+			     i < p->out_n && k + 2 + max_seg_iov <= max_iov; i++) {
 				size_t skip = i == p->out_head ? p->out_done : 0;
 				k += frame_iov(p, i, skip, p->out_iov + k);
-				offered += 4 + p->out_len[i] - skip;
+				offered += 4 + p->vh + p->out_len[i] - skip;
 			}
 			struct msghdr mh = {};
 			mh.msg_iov = p->out_iov;
@@ -587,7 +612,7 @@ unsigned send_pending(sock_pump *p) noexcept
 			}
 			size_t left = static_cast<size_t>(w);
 			while (left > 0 && p->out_head < p->out_n) {
-				size_t total = 4 + p->out_len[p->out_head] - p->out_done;
+				size_t total = 4 + p->vh + p->out_len[p->out_head] - p->out_done;
 				if (left < total) {
 					p->out_done += left;
 					break;
@@ -671,7 +696,7 @@ unsigned take_batch(sock_pump *p) noexcept
 			len += s->data_len;
 			segs += s->data_len > 0;
 		}
-		if (len == 0 || len > mru) {
+		if (len == 0 || len > p->fmax) {
 			p->u->q[p->out_q[i]].sock_tx_dropped.add(1);
 			rte_pktmbuf_free(m);
 			continue;
@@ -679,10 +704,16 @@ unsigned take_batch(sock_pump *p) noexcept
 		p->out[kept] = m;
 		p->out_q[kept] = p->out_q[i];
 		p->out_len[kept] = static_cast<uint32_t>(len);
-		p->out_be[kept] = htonl(static_cast<uint32_t>(len));
+		p->out_be[kept] = htonl(static_cast<uint32_t>(p->vh + len));
+		if (p->vh != 0) {
+			rte_pmd_bsdtap_vnet_hdr_mrg h;
+			vnet_hdr_of(m, &h.hdr);
+			h.num_buffers = 1;
+			memcpy(p->out_vh[kept], &h, sizeof(h));
+		}
 		p->out_lin[kept] = segs > max_seg_iov;
 		if (p->out_lin[kept]) {
-			uint8_t *dst = p->lin + kept * mru;
+			uint8_t *dst = p->lin + kept * p->fmax;
 			for (const struct rte_mbuf *s = m; s != nullptr; s = s->next) {
 				memcpy(dst, rte_pktmbuf_mtod(s, const void *), s->data_len);
 				dst += s->data_len;
@@ -759,7 +790,7 @@ unsigned pump_in_msgs(sock_pump *p) noexcept
 	const bool dgram = p->type == socket_kind::dgram;
 	int fd = dgram ? p->lfd : p->cfd;
 	for (uint16_t i = 0; i < burst; i++) {
-		p->in_iov[i] = {p->in + i * mru, mru};
+		p->in_iov[i] = {p->in + i * p->slot, p->slot};
 		struct msghdr &mh = p->in_msg[i].msg_hdr;
 		mh = {};
 		mh.msg_iov = &p->in_iov[i];
@@ -816,7 +847,7 @@ unsigned pump_in_msgs(sock_pump *p) noexcept
 			continue;
 		}
 		if (have_client(p))
-			deliver(p, p->in + static_cast<size_t>(i) * mru, len);
+			deliver(p, p->in + static_cast<size_t>(i) * p->slot, len);
 	}
 	return static_cast<unsigned>(n);
 }
@@ -836,7 +867,8 @@ unsigned pump_in_stream(sock_pump *p) noexcept
 	}
 	p->in_len += static_cast<size_t>(got);
 	const stream_cut_result cut = stream_cut(
-	    p->in, p->in_len, [p](const uint8_t *frame, size_t len) { deliver(p, frame, len); });
+	    p->in, p->in_len, [p](const uint8_t *frame, size_t len) { deliver(p, frame, len); },
+	    p->vh);
 	const unsigned frames = cut.frames;
 	if (cut.bad) {
 		q0(p).sock_rx_bad.add(1);
@@ -1155,9 +1187,12 @@ sock_pump *socket_start(unit *u) noexcept
 	p->type = u->args.sock_type;
 	p->drop_when_full = u->args.txfull == txfull_mode::drop;
 	p->numa_node = u->q[0].devq != nullptr ? u->q[0].devq->memzone->socket_id : -1;
-	p->lin = new (std::nothrow) uint8_t[burst * mru];
+	p->vh = u->args.sock_vnet_hdr;
+	p->fmax = p->vh != 0 ? RTE_PMD_BSDTAP_GSO_MAX : mru;
+	p->slot = p->vh + p->fmax;
+	p->lin = new (std::nothrow) uint8_t[burst * p->fmax];
 	p->in = new (std::nothrow)
-	    uint8_t[p->type == socket_kind::stream ? stream_rx_size : burst * mru];
+	    uint8_t[p->type == socket_kind::stream ? stream_rx_size : burst * p->slot];
 	p->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (p->lin == nullptr || p->in == nullptr || p->stop_fd < 0) {
 		int err = p->stop_fd < 0 ? errno : ENOMEM;
@@ -1182,8 +1217,8 @@ sock_pump *socket_start(unit *u) noexcept
 		rte_errno = ret < 0 ? -ret : ret;
 		return nullptr;
 	}
-	BSDTAP_LOG(INFO, "%s: %s socket endpoint at %s, mode %04o", u->iface,
-		   socket_kind_name(p->type), p->path, u->args.sock_mode);
+	BSDTAP_LOG(INFO, "%s: %s socket endpoint at %s, mode %04o, vnet header %u", u->iface,
+		   socket_kind_name(p->type), p->path, u->args.sock_mode, p->vh);
 	return p;
 }
 
