@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * tap(4) conformance: one test per line C01..C44 of the conformance list
+ * tap(4) conformance: one test per line C01..C44 of doc/conformance.md
  * (C45 is in test_multiprocess.cpp),
  * each asserting through the real driver what the reader and the
  * application must observe.

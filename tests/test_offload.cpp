@@ -8,6 +8,7 @@
  * here with a sum of this file's own, over the bytes the reader sees.
  */
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -270,12 +271,20 @@ TEST_F(Offload, CapabilitiesAreWhatTheDriverDoes)
 	EXPECT_EQ(info.rx_offload_capa & rx_ck, rx_ck);
 	EXPECT_EQ(info.tx_offload_capa & tx_ck, tx_ck);
 	EXPECT_EQ(info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_CHECKSUM, RTE_ETH_RX_OFFLOAD_CHECKSUM);
-	/* not offered (yet): segmentation, VLAN, RSS */
-	EXPECT_EQ(info.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_UDP_TSO |
-					  RTE_ETH_TX_OFFLOAD_VLAN_INSERT),
+	/* TCP segmentation, LRO and VLAN tags, in software */
+	const uint64_t tx_more = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+	const uint64_t rx_more = RTE_ETH_RX_OFFLOAD_VLAN_STRIP | RTE_ETH_RX_OFFLOAD_TCP_LRO;
+	EXPECT_EQ(info.tx_offload_capa & tx_more, tx_more);
+	EXPECT_EQ(info.rx_offload_capa & rx_more, rx_more);
+	EXPECT_EQ(info.max_lro_pkt_size, uint32_t{RTE_PMD_BSDTAP_GSO_MAX - 1});
+	/* not offered: UDP segmentation, tunnels, QinQ, RSS */
+	EXPECT_EQ(info.tx_offload_capa &
+		      (RTE_ETH_TX_OFFLOAD_UDP_TSO | RTE_ETH_TX_OFFLOAD_QINQ_INSERT |
+		       RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO | RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM),
 		  0u);
 	EXPECT_EQ(info.rx_offload_capa &
-		      (RTE_ETH_RX_OFFLOAD_VLAN_STRIP | RTE_ETH_RX_OFFLOAD_RSS_HASH),
+		      (RTE_ETH_RX_OFFLOAD_QINQ_STRIP | RTE_ETH_RX_OFFLOAD_VLAN_FILTER |
+		       RTE_ETH_RX_OFFLOAD_RSS_HASH),
 		  0u);
 	EXPECT_EQ(info.flow_type_rss_offloads, 0u);
 	/* the link's speed, named: 10G by default */
@@ -347,10 +356,10 @@ TEST_F(Offload, UnofferedOffloadIsRefused)
 		uint64_t rx, tx;
 		const char *what;
 	} cases[] = {
-	    {RTE_ETH_RX_OFFLOAD_VLAN_STRIP, 0, "rx VLAN strip"},
-	    {RTE_ETH_RX_OFFLOAD_TCP_LRO, 0, "rx LRO"},
-	    {0, RTE_ETH_TX_OFFLOAD_TCP_TSO, "tx TSO"},
-	    {0, RTE_ETH_TX_OFFLOAD_VLAN_INSERT, "tx VLAN insert"},
+	    {RTE_ETH_RX_OFFLOAD_QINQ_STRIP, 0, "rx QinQ strip"},
+	    {RTE_ETH_RX_OFFLOAD_VLAN_FILTER, 0, "rx VLAN filter"},
+	    {0, RTE_ETH_TX_OFFLOAD_UDP_TSO, "tx UDP segmentation"},
+	    {0, RTE_ETH_TX_OFFLOAD_QINQ_INSERT, "tx QinQ insert"},
 	    {0, RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM, "tx outer IPv4 checksum"},
 	};
 	for (auto &c : cases) {
@@ -637,4 +646,646 @@ TEST_F(Offload, EchoWithBothOffloadsComesBackGood)
 	EXPECT_EQ(ipf(got[0]->ol_flags), RTE_MBUF_F_RX_IP_CKSUM_GOOD);
 	EXPECT_EQ(l4f(got[0]->ol_flags), RTE_MBUF_F_RX_L4_CKSUM_GOOD);
 	bt::free_all(got);
+}
+
+/* ------------------------------------------- TCP segmentation and the vnet header */
+
+namespace
+{
+
+constexpr uint64_t v4_tso = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
+constexpr uint64_t v6_tso = RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_TCP_SEG;
+
+/* The application transmits a TSO request for frame f (built from s). */
+uint16_t tx_tso(uint16_t port, const std::vector<uint8_t> &f, const spec &s, uint16_t mss,
+		uint64_t flags, uint16_t seg = 1024)
+{
+	layout l = layout_of(s);
+	rte_mbuf *m = bt::mbuf_of(f, seg);
+	if (m == nullptr)
+		return 0;
+	m->ol_flags |= flags;
+	m->l2_len = static_cast<uint8_t>(l.l2);
+	m->l3_len = static_cast<uint16_t>(l.l3);
+	m->l4_len = 20;
+	m->tso_segsz = mss;
+	return bt::tx1(port, 0, m);
+}
+
+uint32_t get32(const std::vector<uint8_t> &f, size_t off)
+{
+	return uint32_t{get16(f, off)} << 16 | get16(f, off + 2);
+}
+
+/* The vnet header at the front of what a vnet-header read gave. */
+rte_pmd_bsdtap_vnet_hdr hdr_of(const std::vector<uint8_t> &b)
+{
+	rte_pmd_bsdtap_vnet_hdr h{};
+	memcpy(&h, b.data(), sizeof(h));
+	return h;
+}
+
+/* Finish a partial checksum as a vnet-header reader (the kernel) would:
+ * the sum from csum_start over the rest, the field included. */
+void finish(std::vector<uint8_t> &f, const rte_pmd_bsdtap_vnet_hdr &h)
+{
+	uint16_t c = csum(f.data() + h.csum_start, f.size() - h.csum_start);
+	put16(f, h.csum_start + h.csum_offset, c);
+}
+
+} // namespace
+
+class Tso : public Offload
+{
+protected:
+	/* What a plain reader reads, frame by frame, until the devq is empty. */
+	std::vector<std::vector<uint8_t>> read_all(size_t bufsize = RTE_PMD_BSDTAP_MRU)
+	{
+		std::vector<std::vector<uint8_t>> out;
+		int nb = 1;
+		EXPECT_EQ(rte_pmd_bsdtap_ioctl(r_, RTE_PMD_BSDTAP_FIONBIO, &nb), 0);
+		for (;;) {
+			std::vector<uint8_t> b(bufsize);
+			ssize_t n = rte_pmd_bsdtap_read(r_, b.data(), b.size());
+			if (n < 0)
+				break;
+			b.resize(static_cast<size_t>(n));
+			out.push_back(b);
+		}
+		return out;
+	}
+
+	void set_vnet(int len)
+	{
+		ASSERT_EQ(rte_pmd_bsdtap_ioctl(r_, RTE_PMD_BSDTAP_TAPSVNETHDR, &len), 0);
+	}
+
+	/* A port with these offloads (and max_lro_pkt_size), a reader on it. */
+	void open_lro(uint64_t rx, uint32_t lro_max)
+	{
+		name_ = bt::unique_name();
+		int p = bt::create(name_, "");
+		ASSERT_GE(p, 0);
+		ports_.push_back(name_);
+		port_ = static_cast<uint16_t>(p);
+		rte_eth_conf conf{};
+		conf.rxmode.offloads = rx;
+		conf.rxmode.max_lro_pkt_size = lro_max;
+		ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
+		ASSERT_EQ(
+		    rte_eth_rx_queue_setup(port_, 0, 1024, rte_socket_id(), nullptr, bt::pool()),
+		    0);
+		ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 256, rte_socket_id(), nullptr), 0);
+		ASSERT_EQ(rte_eth_dev_start(port_), 0);
+		r_ = rte_pmd_bsdtap_open(name_.c_str(), 0, 0);
+		ASSERT_NE(r_, nullptr);
+	}
+
+	/* The reader writes header h and frame f. */
+	ssize_t vwrite(const rte_pmd_bsdtap_vnet_hdr &h, const std::vector<uint8_t> &f)
+	{
+		iovec iov[2] = {{const_cast<rte_pmd_bsdtap_vnet_hdr *>(&h), sizeof(h)},
+				{const_cast<uint8_t *>(f.data()), f.size()}};
+		return rte_pmd_bsdtap_writev(r_, iov, 2);
+	}
+};
+
+/* Every segment of a cut TSO request against the original frame: its
+ * headers the original's with its own lengths, sequence, flags and IP id,
+ * every checksum right, the payloads in order making the original's. */
+void check_segments(const std::vector<std::vector<uint8_t>> &got, const std::vector<uint8_t> &f,
+		    const spec &s, uint16_t mss)
+{
+	layout l = layout_of(s);
+	const size_t hdr = l.l4 + 20;
+	const size_t payload = f.size() - hdr;
+	ASSERT_EQ(got.size(), (payload + mss - 1) / mss);
+	std::vector<uint8_t> data;
+	for (size_t i = 0; i < got.size(); i++) {
+		const auto &g = got[i];
+		size_t seglen = i + 1 < got.size() ? mss : payload - (got.size() - 1) * mss;
+		ASSERT_EQ(g.size(), hdr + seglen) << "segment " << i;
+		spec gs = s;
+		gs.payload = seglen;
+		EXPECT_EQ(0, memcmp(g.data(), f.data(), 12)) << "MACs";
+		if (!s.v6) {
+			EXPECT_TRUE(ip_ok(g, gs)) << "IPv4 header checksum, segment " << i;
+			EXPECT_EQ(get16(g, l.l2 + 2), l.l3 + 20 + seglen);
+			EXPECT_EQ(get16(g, l.l2 + 4), static_cast<uint16_t>(0x1234 + i)) << "IP id";
+		} else {
+			EXPECT_EQ(get16(g, l.l2 + 4), 20 + seglen);
+		}
+		EXPECT_TRUE(l4_ok(g, gs)) << "TCP checksum, segment " << i;
+		EXPECT_EQ(get32(g, l.l4 + 4), get32(f, l.l4 + 4) + i * mss) << "sequence";
+		uint8_t fl = g[l.l4 + 13];
+		uint8_t want = f[l.l4 + 13];
+		if (i + 1 < got.size())
+			want &= static_cast<uint8_t>(~0x09); /* FIN, PSH on the last only */
+		if (i > 0)
+			want &= static_cast<uint8_t>(~0x80); /* CWR on the first only */
+		EXPECT_EQ(fl, want) << "TCP flags, segment " << i;
+		data.insert(data.end(), g.begin() + static_cast<long>(hdr), g.end());
+	}
+	EXPECT_TRUE(std::equal(data.begin(), data.end(), f.begin() + static_cast<long>(hdr)))
+	    << "the payloads in order are the request's";
+}
+
+/* A plain reader gets MSS-sized frames with correct checksums. */
+TEST_F(Tso, TxPlainReaderGetsSegments)
+{
+	open_port(0, tx_ck | RTE_ETH_TX_OFFLOAD_TCP_TSO);
+	unsigned base = bt::in_use();
+	for (bool v6 : {false, true}) {
+		spec s{.v6 = v6, .proto = TCP, .payload = 10000};
+		auto f = build(s, false);
+		f[layout_of(s).l4 + 13] = 0x19 | 0x80; /* ACK, PSH, FIN and CWR */
+		ASSERT_EQ(tx_tso(port_, f, s, 1448, v6 ? v6_tso : v4_tso), 1);
+		auto got = read_all();
+		check_segments(got, f, s, 1448);
+	}
+	EXPECT_EQ(bt::xstat(port_, "tx_good_packets"), 14u);
+	ASSERT_EQ(rte_eth_dev_stop(port_), 0); /* frees what the reads handed back */
+	EXPECT_EQ(bt::in_use(), base) << "the request's mbufs were freed";
+}
+
+/* Segments longer than the pool's data room are chains; the request's
+ * own mbufs may be too (headers in the first). */
+TEST_F(Tso, TxSegmentsLargerThanTheDataRoom)
+{
+	open_port(0, RTE_ETH_TX_OFFLOAD_TCP_TSO);
+	spec s{.proto = TCP, .payload = 9000 * 3 + 17};
+	auto f = build(s, false);
+	ASSERT_EQ(tx_tso(port_, f, s, 8960, v4_tso, 700), 1);
+	check_segments(read_all(), f, s, 8960);
+}
+
+/* A request the frame cannot satisfy is dropped and counted, nothing leaks. */
+TEST_F(Tso, TxBadRequestIsDroppedAndCounted)
+{
+	open_port(0, RTE_ETH_TX_OFFLOAD_TCP_TSO);
+	unsigned base = bt::in_use();
+	spec s{.proto = TCP, .payload = 3000};
+	auto f = build(s, false);
+	ASSERT_EQ(tx_tso(port_, f, s, 0, v4_tso), 1);			/* no MSS */
+	ASSERT_EQ(tx_tso(port_, f, s, 1448, RTE_MBUF_F_TX_TCP_SEG), 1); /* no IP version */
+	ASSERT_EQ(tx_tso(port_, f, s, 8, v4_tso), 1);			/* 375 segments */
+	EXPECT_TRUE(read_all().empty());
+	EXPECT_EQ(bt::in_use(), base);
+	rte_eth_stats st;
+	ASSERT_EQ(rte_eth_stats_get(port_, &st), 0);
+	EXPECT_EQ(st.oerrors, 3u);
+}
+
+/* A frame not longer than the MSS is sent as one, its checksums done. */
+TEST_F(Tso, TxShortRequestIsOneFrame)
+{
+	open_port(0, RTE_ETH_TX_OFFLOAD_TCP_TSO);
+	spec s{.proto = TCP, .payload = 100};
+	auto f = build(s, false);
+	ASSERT_EQ(tx_tso(port_, f, s, 1448, v4_tso), 1);
+	auto got = read_all();
+	ASSERT_EQ(got.size(), 1u);
+	EXPECT_EQ(got[0], build(s, true));
+}
+
+TEST_F(Tso, VnetHeaderLengthIsTheUnits)
+{
+	open_port(0, 0);
+	int len = -1;
+	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r_, RTE_PMD_BSDTAP_TAPGVNETHDR, &len), 0);
+	EXPECT_EQ(len, 0);
+	for (int bad : {1, 8, 11, 16, -1}) {
+		EXPECT_EQ(rte_pmd_bsdtap_ioctl(r_, RTE_PMD_BSDTAP_TAPSVNETHDR, &bad), -EINVAL)
+		    << bad;
+	}
+	for (int good : {10, 12, 0}) {
+		ASSERT_EQ(rte_pmd_bsdtap_ioctl(r_, RTE_PMD_BSDTAP_TAPSVNETHDR, &good), 0);
+		ASSERT_EQ(rte_pmd_bsdtap_ioctl(r_, RTE_PMD_BSDTAP_TAPGVNETHDR, &len), 0);
+		EXPECT_EQ(len, good);
+	}
+	EXPECT_EQ(rte_pmd_bsdtap_ioctl(r_, RTE_PMD_BSDTAP_TAPSVNETHDR, nullptr), -EINVAL);
+}
+
+/* The read is the header, then the frame; FIONREAD counts both. A frame
+ * without requests has an empty header. */
+TEST_F(Tso, VnetReadIsHeaderThenFrame)
+{
+	open_port(0, 0);
+	set_vnet(12);
+	auto f = bt::frame(60);
+	ASSERT_EQ(bt::tx1(port_, 0, bt::mbuf_of(f)), 1);
+	int pending = 0;
+	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r_, RTE_PMD_BSDTAP_FIONREAD, &pending), 0);
+	EXPECT_EQ(pending, 72);
+	auto got = read_all();
+	ASSERT_EQ(got.size(), 1u);
+	ASSERT_EQ(got[0].size(), 72u);
+	rte_pmd_bsdtap_vnet_hdr_mrg h;
+	memcpy(&h, got[0].data(), sizeof(h));
+	EXPECT_EQ(h.hdr.flags, 0);
+	EXPECT_EQ(h.hdr.gso_type, RTE_PMD_BSDTAP_VNET_HDR_GSO_NONE);
+	EXPECT_EQ(h.num_buffers, 1);
+	EXPECT_TRUE(std::equal(f.begin(), f.end(), got[0].begin() + 12));
+}
+
+/* A vnet-header reader gets the TSO request as one 64 KiB frame: GSO type,
+ * MSS and the partial checksum in the header; finishing it (as the kernel
+ * would) gives a correct checksum over the whole. */
+TEST_F(Tso, TxVnetReaderGetsOneGsoFrame)
+{
+	open_port(0, tx_ck | RTE_ETH_TX_OFFLOAD_TCP_TSO);
+	set_vnet(10);
+	for (bool v6 : {false, true}) {
+		spec s{.v6 = v6, .proto = TCP, .payload = 65000};
+		layout l = layout_of(s);
+		auto f = build(s, false);
+		ASSERT_EQ(tx_tso(port_, f, s, 1448, v6 ? v6_tso : v4_tso), 1);
+		auto got = read_all(RTE_PMD_BSDTAP_GSO_MAX + 10);
+		ASSERT_EQ(got.size(), 1u);
+		ASSERT_EQ(got[0].size(), 10 + f.size());
+		auto h = hdr_of(got[0]);
+		EXPECT_EQ(h.gso_type, v6 ? RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV6
+					 : RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4);
+		EXPECT_EQ(h.gso_size, 1448);
+		EXPECT_EQ(h.flags, RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM);
+		EXPECT_EQ(h.csum_start, l.l4);
+		EXPECT_EQ(h.csum_offset, 16);
+		EXPECT_EQ(h.hdr_len, l.l4 + 20);
+		std::vector<uint8_t> frame(got[0].begin() + 10, got[0].end());
+		if (!v6) {
+			EXPECT_TRUE(ip_ok(frame, s));
+		}
+		finish(frame, h);
+		EXPECT_TRUE(l4_ok(frame, s));
+		EXPECT_EQ(frame, build(s, true));
+	}
+}
+
+/* A checksum request is left to a vnet-header reader (NEEDS_CSUM). */
+TEST_F(Tso, TxVnetReaderFinishesChecksums)
+{
+	open_port(0, tx_ck);
+	set_vnet(10);
+	spec s{.proto = UDP, .payload = 300};
+	layout l = layout_of(s);
+	auto f = build(s, false);
+	put16(f, l.l4 + 6, 0xdead); /* whatever the field held */
+	rte_mbuf *m = bt::mbuf_of(f);
+	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+	m->l2_len = static_cast<uint8_t>(l.l2);
+	m->l3_len = static_cast<uint16_t>(l.l3);
+	ASSERT_EQ(bt::tx1(port_, 0, m), 1);
+	auto got = read_all();
+	ASSERT_EQ(got.size(), 1u);
+	auto h = hdr_of(got[0]);
+	EXPECT_EQ(h.flags, RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM);
+	EXPECT_EQ(h.gso_type, 0);
+	EXPECT_EQ(h.csum_start, l.l4);
+	EXPECT_EQ(h.csum_offset, 6);
+	std::vector<uint8_t> frame(got[0].begin() + 10, got[0].end());
+	EXPECT_TRUE(ip_ok(frame, s)) << "the IPv4 header's is done here";
+	finish(frame, h);
+	EXPECT_EQ(frame, build(s, true));
+}
+
+/* A zero-copy reader gets the request in the mbuf, and the header a read
+ * would give from rte_pmd_bsdtap_vnet_hdr_from_mbuf. */
+TEST_F(Tso, TxVnetZeroCopyReaderGetsTheRequest)
+{
+	open_port(0, RTE_ETH_TX_OFFLOAD_TCP_TSO);
+	set_vnet(10);
+	spec s{.proto = TCP, .payload = 5000};
+	auto f = build(s, false);
+	ASSERT_EQ(tx_tso(port_, f, s, 1000, v4_tso), 1);
+	rte_mbuf *got[1];
+	ASSERT_EQ(rte_pmd_bsdtap_recv_burst(r_, got, 1), 1);
+	EXPECT_NE(got[0]->ol_flags & RTE_MBUF_F_TX_TCP_SEG, 0u);
+	EXPECT_EQ(got[0]->pkt_len, f.size());
+	rte_pmd_bsdtap_vnet_hdr h;
+	ASSERT_EQ(rte_pmd_bsdtap_vnet_hdr_from_mbuf(got[0], &h), 0);
+	EXPECT_EQ(h.gso_type, RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4);
+	EXPECT_EQ(h.gso_size, 1000);
+	EXPECT_EQ(rte_pmd_bsdtap_vnet_hdr_from_mbuf(nullptr, &h), -EINVAL);
+	rte_pmd_bsdtap_free_burst(r_, got, 1);
+}
+
+/* A vnet-header writer's partial checksum: completed for an application
+ * without rx checksum offload; left, with the verdict NONE (data verified,
+ * field not the sum), for one with it. */
+TEST_F(Tso, VnetWriteNeedsCsum)
+{
+	for (bool verdicts : {false, true}) {
+		SCOPED_TRACE(verdicts ? "rx checksum offload" : "no rx offload");
+		open_lro(verdicts ? rx_ck : 0, 0);
+		set_vnet(10);
+		spec s{.proto = TCP, .payload = 200};
+		layout l = layout_of(s);
+		auto f = build(s, true);
+		auto partial = f;
+		uint32_t ph = pseudo(f, s, l);
+		while (ph >> 16)
+			ph = (ph & 0xffff) + (ph >> 16);
+		put16(partial, l.l4 + 16, static_cast<uint16_t>(ph));
+		rte_pmd_bsdtap_vnet_hdr h{};
+		h.flags = RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM;
+		h.csum_start = static_cast<uint16_t>(l.l4);
+		h.csum_offset = 16;
+		ASSERT_EQ(vwrite(h, partial), static_cast<ssize_t>(10 + f.size()));
+		auto rx = bt::rx_wait(port_, 0, 1);
+		ASSERT_EQ(rx.size(), 1u);
+		if (verdicts) {
+			EXPECT_EQ(bt::bytes_of(rx[0]), partial);
+			EXPECT_EQ(l4f(rx[0]->ol_flags), RTE_MBUF_F_RX_L4_CKSUM_NONE);
+			EXPECT_EQ(ipf(rx[0]->ol_flags), RTE_MBUF_F_RX_IP_CKSUM_GOOD);
+		} else {
+			EXPECT_EQ(bt::bytes_of(rx[0]), f);
+		}
+		bt::free_all(rx);
+		EXPECT_EQ(rte_pmd_bsdtap_close(&r_), 0);
+	}
+}
+
+/* DATA_VALID is the writer's verdict: GOOD without summing here. */
+TEST_F(Tso, VnetWriteDataValidIsTheVerdict)
+{
+	open_lro(rx_ck, 0);
+	set_vnet(12);
+	spec s{.proto = UDP};
+	auto f = build(s, true);
+	rte_pmd_bsdtap_vnet_hdr_mrg h{};
+	h.hdr.flags = RTE_PMD_BSDTAP_VNET_HDR_F_DATA_VALID;
+	iovec iov[2] = {{&h, sizeof(h)}, {f.data(), f.size()}};
+	ASSERT_EQ(rte_pmd_bsdtap_writev(r_, iov, 2), static_cast<ssize_t>(12 + f.size()));
+	auto rx = bt::rx_wait(port_, 0, 1);
+	ASSERT_EQ(rx.size(), 1u);
+	EXPECT_EQ(l4f(rx[0]->ol_flags), RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+	EXPECT_EQ(bt::bytes_of(rx[0]), f);
+	bt::free_all(rx);
+}
+
+/* A GSO write: cut into MSS segments for an application without LRO; one
+ * aggregate with RTE_MBUF_F_RX_LRO and its MSS for one with LRO, unless it
+ * is longer than the application's max_lro_pkt_size. */
+TEST_F(Tso, VnetWriteGsoFrame)
+{
+	spec s{.proto = TCP, .payload = 40000};
+	layout l = layout_of(s);
+	auto f = build(s, true);
+	auto partial = f;
+	uint32_t ph = pseudo(f, s, l);
+	while (ph >> 16)
+		ph = (ph & 0xffff) + (ph >> 16);
+	put16(partial, l.l4 + 16, static_cast<uint16_t>(ph));
+	rte_pmd_bsdtap_vnet_hdr h{};
+	h.flags = RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM;
+	h.gso_type = RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4;
+	h.gso_size = 1448;
+	h.hdr_len = static_cast<uint16_t>(l.l4 + 20);
+	h.csum_start = static_cast<uint16_t>(l.l4);
+	h.csum_offset = 16;
+	struct tcase {
+		uint64_t rx;
+		uint32_t lro_max;
+		bool whole;
+	} cases[] = {{0, 0, false},
+		     {rx_ck | RTE_ETH_RX_OFFLOAD_TCP_LRO, 65535, true},
+		     {RTE_ETH_RX_OFFLOAD_TCP_LRO, 9000, false}};
+	for (auto &c : cases) {
+		SCOPED_TRACE(c.rx);
+		open_lro(c.rx, c.lro_max);
+		unsigned base = bt::in_use();
+		set_vnet(10);
+		ASSERT_EQ(vwrite(h, partial), static_cast<ssize_t>(10 + f.size()));
+		size_t want = c.whole ? 1 : (s.payload + 1447) / 1448;
+		auto rx = bt::rx_wait(port_, 0, want);
+		ASSERT_EQ(rx.size(), want);
+		if (c.whole) {
+			EXPECT_NE(rx[0]->ol_flags & RTE_MBUF_F_RX_LRO, 0u);
+			EXPECT_EQ(rx[0]->tso_segsz, 1448);
+			EXPECT_EQ(l4f(rx[0]->ol_flags), RTE_MBUF_F_RX_L4_CKSUM_NONE);
+			EXPECT_EQ(bt::bytes_of(rx[0]), partial);
+		} else {
+			std::vector<std::vector<uint8_t>> segs;
+			for (rte_mbuf *m : rx)
+				segs.push_back(bt::bytes_of(m));
+			check_segments(segs, f, s, 1448);
+		}
+		bt::free_all(rx);
+		EXPECT_EQ(bt::in_use(), base);
+		EXPECT_EQ(rte_pmd_bsdtap_close(&r_), 0);
+	}
+}
+
+/* What the header and the frame disagree on is refused with EINVAL and
+ * loses nothing; only a GSO frame may pass the MRU. */
+TEST_F(Tso, VnetWriteBadHeaderIsRefused)
+{
+	open_lro(0, 0);
+	set_vnet(10);
+	unsigned base = bt::in_use();
+	spec s{.proto = TCP, .payload = 4000};
+	layout l = layout_of(s);
+	auto f = build(s, true);
+	rte_pmd_bsdtap_vnet_hdr gso{};
+	gso.gso_type = RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4;
+	gso.gso_size = 1000;
+	gso.csum_start = static_cast<uint16_t>(l.l4);
+	gso.csum_offset = 16;
+	/* GSO without NEEDS_CSUM */
+	EXPECT_EQ(vwrite(gso, f), -1);
+	EXPECT_EQ(rte_errno, EINVAL);
+	/* GSO of the wrong family */
+	gso.flags = RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM;
+	gso.gso_type = RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV6;
+	EXPECT_EQ(vwrite(gso, f), -1);
+	EXPECT_EQ(rte_errno, EINVAL);
+	/* NEEDS_CSUM beyond the frame */
+	rte_pmd_bsdtap_vnet_hdr nc{};
+	nc.flags = RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM;
+	nc.csum_start = static_cast<uint16_t>(f.size());
+	nc.csum_offset = 16;
+	EXPECT_EQ(vwrite(nc, f), -1);
+	EXPECT_EQ(rte_errno, EINVAL);
+	/* shorter than the header */
+	EXPECT_EQ(rte_pmd_bsdtap_write(r_, f.data(), 9), -1);
+	EXPECT_EQ(rte_errno, EINVAL);
+	/* over the MRU without GSO */
+	std::vector<uint8_t> big(RTE_PMD_BSDTAP_MRU + 1, 0);
+	rte_pmd_bsdtap_vnet_hdr none{};
+	EXPECT_EQ(vwrite(none, big), -1);
+	EXPECT_EQ(rte_errno, EIO);
+	EXPECT_EQ(bt::in_use(), base);
+	EXPECT_TRUE(bt::rx_wait(port_, 0, 1, 100).empty());
+}
+
+/* The bridge's path: a GSO frame written on one port reaches the
+ * application as an aggregate; transmitted as it is on a second port (io
+ * forwarding), a vnet-header reader there gets it as one GSO frame again,
+ * and a plain reader gets it cut. */
+TEST_F(Tso, AggregateForwardedLeavesAsOne)
+{
+	open_lro(rx_ck | RTE_ETH_RX_OFFLOAD_TCP_LRO, 65535);
+	set_vnet(10);
+	std::string out_name = bt::unique_name();
+	int op = make(out_name, "", false);
+	ASSERT_GE(op, 0);
+	ASSERT_EQ(bt::configure_start(static_cast<uint16_t>(op)), 0);
+	rte_pmd_bsdtap_reader *out = rte_pmd_bsdtap_open(out_name.c_str(), 0, 0);
+	ASSERT_NE(out, nullptr);
+	int vh = 10;
+	ASSERT_EQ(rte_pmd_bsdtap_ioctl(out, RTE_PMD_BSDTAP_TAPSVNETHDR, &vh), 0);
+
+	spec s{.proto = TCP, .payload = 30000};
+	layout l = layout_of(s);
+	auto f = build(s, true);
+	auto partial = f;
+	uint32_t ph = pseudo(f, s, l);
+	while (ph >> 16)
+		ph = (ph & 0xffff) + (ph >> 16);
+	put16(partial, l.l4 + 16, static_cast<uint16_t>(ph));
+	rte_pmd_bsdtap_vnet_hdr h{};
+	h.flags = RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM;
+	h.gso_type = RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4;
+	h.gso_size = 1448;
+	h.csum_start = static_cast<uint16_t>(l.l4);
+	h.csum_offset = 16;
+	ASSERT_EQ(vwrite(h, partial), static_cast<ssize_t>(10 + f.size()));
+	auto rx = bt::rx_wait(port_, 0, 1);
+	ASSERT_EQ(rx.size(), 1u);
+	ASSERT_EQ(bt::tx1(static_cast<uint16_t>(op), 0, rx[0]), 1);
+	std::vector<uint8_t> b(RTE_PMD_BSDTAP_GSO_MAX + 10);
+	ssize_t n = rte_pmd_bsdtap_read(out, b.data(), b.size());
+	ASSERT_EQ(n, static_cast<ssize_t>(10 + f.size()));
+	auto g = hdr_of(b);
+	EXPECT_EQ(g.gso_type, RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4);
+	EXPECT_EQ(g.gso_size, 1448);
+	EXPECT_EQ(g.flags, RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM);
+	EXPECT_EQ(g.csum_start, l.l4);
+	EXPECT_EQ(g.csum_offset, 16);
+	EXPECT_EQ(g.hdr_len, l.l4 + 20);
+	std::vector<uint8_t> frame(b.begin() + 10, b.begin() + n);
+	finish(frame, g);
+	EXPECT_EQ(frame, f);
+	EXPECT_EQ(rte_pmd_bsdtap_close(&out), 0);
+}
+
+/* ------------------------------------------------------------- VLAN */
+
+TEST_F(Tso, VlanStripOnRxAndAtRuntime)
+{
+	open_port(RTE_ETH_RX_OFFLOAD_VLAN_STRIP, 0);
+	spec tagged{.proto = UDP, .vlan = true};
+	spec plain{.proto = UDP};
+	auto f = build(tagged, true);
+	ASSERT_EQ(rte_pmd_bsdtap_write(r_, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+	auto rx = bt::rx_wait(port_, 0, 1);
+	ASSERT_EQ(rx.size(), 1u);
+	EXPECT_EQ(rx[0]->ol_flags & (RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED),
+		  RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
+	EXPECT_EQ(rx[0]->vlan_tci, 0x0064);
+	EXPECT_EQ(bt::bytes_of(rx[0]), build(plain, true));
+	bt::free_all(rx);
+	/* Off at runtime (testpmd's "vlan set strip off"), on a started port. */
+	ASSERT_EQ(rte_eth_dev_set_vlan_offload(port_, 0), 0);
+	ASSERT_EQ(rte_pmd_bsdtap_write(r_, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+	rx = bt::rx_wait(port_, 0, 1);
+	ASSERT_EQ(rx.size(), 1u);
+	EXPECT_EQ(rx[0]->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED, 0u);
+	EXPECT_EQ(bt::bytes_of(rx[0]), f);
+	bt::free_all(rx);
+	/* And on again. */
+	ASSERT_EQ(rte_eth_dev_set_vlan_offload(port_, RTE_ETH_VLAN_STRIP_OFFLOAD), 0);
+	ASSERT_EQ(rte_pmd_bsdtap_write(r_, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+	rx = bt::rx_wait(port_, 0, 1);
+	ASSERT_EQ(rx.size(), 1u);
+	EXPECT_EQ(bt::bytes_of(rx[0]), build(plain, true));
+	bt::free_all(rx);
+	/* What is not offered is refused by ethdev. */
+	EXPECT_NE(rte_eth_dev_set_vlan_offload(port_, RTE_ETH_VLAN_FILTER_OFFLOAD), 0);
+}
+
+/* Strip switched on at runtime on a port started without rx offloads. */
+TEST_F(Tso, VlanStripSwitchedOnFromThePlainBurst)
+{
+	open_port(0, 0);
+	spec tagged{.proto = UDP, .vlan = true};
+	auto f = build(tagged, true);
+	ASSERT_EQ(rte_eth_dev_set_vlan_offload(port_, RTE_ETH_VLAN_STRIP_OFFLOAD), 0);
+	ASSERT_EQ(rte_pmd_bsdtap_write(r_, f.data(), f.size()), static_cast<ssize_t>(f.size()));
+	auto rx = bt::rx_wait(port_, 0, 1);
+	ASSERT_EQ(rx.size(), 1u);
+	EXPECT_NE(rx[0]->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED, 0u);
+	EXPECT_EQ(rx[0]->pkt_len, f.size() - 4);
+	bt::free_all(rx);
+}
+
+/* Tx VLAN insert; with checksums and TSO, every segment carries the tag. */
+TEST_F(Tso, VlanInsertOnTx)
+{
+	open_port(0, tx_ck | RTE_ETH_TX_OFFLOAD_VLAN_INSERT | RTE_ETH_TX_OFFLOAD_TCP_TSO);
+	spec plain{.proto = UDP};
+	spec tagged{.proto = UDP, .vlan = true};
+	rte_mbuf *m = bt::mbuf_of(build(plain, false));
+	layout l = layout_of(plain);
+	m->ol_flags |= RTE_MBUF_F_TX_VLAN | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+		       RTE_MBUF_F_TX_UDP_CKSUM;
+	m->l2_len = static_cast<uint8_t>(l.l2);
+	m->l3_len = static_cast<uint16_t>(l.l3);
+	m->vlan_tci = 0x0064;
+	ASSERT_EQ(bt::tx1(port_, 0, m), 1);
+	auto frames = read_all();
+	ASSERT_EQ(frames.size(), 1u);
+	EXPECT_EQ(frames[0], build(tagged, true));
+	/* A segmented request: each segment tagged. */
+	spec big{.proto = TCP, .payload = 4000};
+	auto f = build(big, false);
+	rte_mbuf *t = bt::mbuf_of(f, 1024);
+	layout bl = layout_of(big);
+	t->ol_flags |= v4_tso | RTE_MBUF_F_TX_VLAN;
+	t->l2_len = static_cast<uint8_t>(bl.l2);
+	t->l3_len = static_cast<uint16_t>(bl.l3);
+	t->l4_len = 20;
+	t->tso_segsz = 1448;
+	t->vlan_tci = 0x0064;
+	ASSERT_EQ(bt::tx1(port_, 0, t), 1);
+	frames = read_all();
+	ASSERT_EQ(frames.size(), 3u);
+	std::vector<std::vector<uint8_t>> untagged;
+	for (auto &fr : frames) {
+		ASSERT_GE(fr.size(), 18u);
+		EXPECT_EQ(get16(fr, 12), RTE_ETHER_TYPE_VLAN);
+		EXPECT_EQ(get16(fr, 14), 0x0064);
+		std::vector<uint8_t> u(fr.begin(), fr.begin() + 12);
+		u.insert(u.end(), fr.begin() + 16, fr.end());
+		untagged.push_back(u);
+	}
+	check_segments(untagged, f, big, 1448);
+}
+
+/* A plain echo reader with TSO: the segments come back to the application. */
+TEST_F(Tso, EchoOfATsoRequestComesBackAsSegments)
+{
+	std::string name = bt::unique_name();
+	int p = bt::create(name, "reader=echo");
+	ASSERT_GE(p, 0);
+	ports_.push_back(name);
+	rte_eth_conf conf{};
+	conf.rxmode.offloads = rx_ck;
+	conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_TCP_TSO;
+	ASSERT_EQ(rte_eth_dev_configure(p, 1, 1, &conf), 0);
+	ASSERT_EQ(rte_eth_rx_queue_setup(p, 0, 256, rte_socket_id(), nullptr, bt::pool()), 0);
+	ASSERT_EQ(rte_eth_tx_queue_setup(p, 0, 256, rte_socket_id(), nullptr), 0);
+	ASSERT_EQ(rte_eth_dev_start(p), 0);
+	spec s{.proto = TCP, .payload = 6000};
+	auto f = build(s, false);
+	ASSERT_EQ(tx_tso(static_cast<uint16_t>(p), f, s, 1448, v4_tso), 1);
+	auto rx = bt::rx_wait(static_cast<uint16_t>(p), 0, 5);
+	ASSERT_EQ(rx.size(), 5u);
+	std::vector<std::vector<uint8_t>> segs;
+	for (rte_mbuf *m : rx) {
+		EXPECT_EQ(l4f(m->ol_flags), RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+		segs.push_back(bt::bytes_of(m));
+	}
+	check_segments(segs, f, s, 1448);
+	bt::free_all(rx);
 }

@@ -5,6 +5,7 @@
  * dev_stop, the tap's creation is probe, MOD_UNLOAD's EBUSY is remove.
  */
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cinttypes>
@@ -111,6 +112,24 @@ int eth_dev_configure(struct rte_eth_dev *dev) noexcept
 	return 0;
 }
 
+/* What the reader's writes and the rx offload burst need to know of the
+ * application's rx offloads. */
+void publish_rx_offloads(unit *u, const struct rte_eth_rxmode &rm) noexcept
+{
+	uint32_t rxo = 0;
+	if ((rm.offloads & rx_cksum_offloads) != 0)
+		rxo |= RXO_CKSUM;
+	if ((rm.offloads & RTE_ETH_RX_OFFLOAD_VLAN_STRIP) != 0)
+		rxo |= RXO_VLAN_STRIP;
+	uint32_t lro = 0;
+	if ((rm.offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO) != 0)
+		lro = std::min(rm.max_lro_pkt_size, lro_max_size);
+	for (uint16_t i = 0; i < u->nb_queues; i++) {
+		u->q[i].rx_offl.store(rxo, std::memory_order_relaxed);
+		u->q[i].rx_lro_max.store(lro, std::memory_order_relaxed);
+	}
+}
+
 int eth_dev_start(struct rte_eth_dev *dev) noexcept
 {
 	unit *u = unit_of(dev);
@@ -122,6 +141,7 @@ int eth_dev_start(struct rte_eth_dev *dev) noexcept
 		unit_purge_devq(&u->q[i]);
 	/* The burst variants for the offloads configured: a port with none
 	 * runs the plain ones. */
+	publish_rx_offloads(u, dev->data->dev_conf.rxmode);
 	dev->rx_pkt_burst = eth_bsdtap_rx_for(dev->data->dev_conf.rxmode.offloads);
 	dev->tx_pkt_burst = eth_bsdtap_tx_for(u, true, dev->data->dev_conf.txmode.offloads);
 	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
@@ -404,9 +424,10 @@ int eth_dev_info(struct rte_eth_dev *dev, struct rte_eth_dev_info *info) noexcep
 	/* Checksums are port-wide (one burst variant per port), so not in the
 	 * per-queue capabilities. No RSS: the reader chooses the queue it
 	 * writes into, as each open of the original's device has its own. */
-	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER | rx_cksum_offloads;
+	info->rx_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER | rx_offloads_all;
 	info->tx_offload_capa =
-	    RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE | tx_cksum_offloads;
+	    RTE_ETH_TX_OFFLOAD_MULTI_SEGS | RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE | tx_offloads_all;
+	info->max_lro_pkt_size = lro_max_size;
 	info->rx_queue_offload_capa = RTE_ETH_RX_OFFLOAD_SCATTER;
 	info->tx_queue_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	/* The speed the link reports: 10G unless TAPSIFINFO set another (one
@@ -420,6 +441,25 @@ int eth_dev_info(struct rte_eth_dev *dev, struct rte_eth_dev_info *info) noexcep
 	info->default_txportconf.ring_size = info->default_rxportconf.ring_size;
 	info->default_rxportconf.nb_queues = 1;
 	info->default_txportconf.nb_queues = 1;
+	return 0;
+}
+
+/* rte_eth_dev_set_vlan_offload (testpmd's "vlan set strip"): ethdev has
+ * already updated the configuration and refused what is not offered. A
+ * started port switches its rx burst in place when the variant changes. */
+int eth_vlan_offload_set(struct rte_eth_dev *dev, int mask) noexcept
+{
+	RTE_SET_USED(mask);
+	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
+	const struct rte_eth_rxmode &rm = dev->data->dev_conf.rxmode;
+	publish_rx_offloads(u, rm);
+	eth_rx_burst_t b = eth_bsdtap_rx_for(rm.offloads);
+	if (dev->data->dev_started != 0 && b != dev->rx_pkt_burst) {
+		dev->rx_pkt_burst = b;
+		rte_eth_fp_ops[dev->data->port_id].rx_pkt_burst = b;
+	}
 	return 0;
 }
 
@@ -533,6 +573,7 @@ const struct eth_dev_ops ops = {
     .dev_infos_get = eth_dev_info,
     .rxq_info_get = eth_rxq_info,
     .txq_info_get = eth_txq_info,
+    .vlan_offload_set = eth_vlan_offload_set,
     .rx_queue_setup = eth_rx_queue_setup,
     .rx_queue_release = eth_rx_queue_release,
     .rx_queue_intr_enable = eth_rx_queue_intr_enable,

@@ -69,6 +69,12 @@ struct counter {
 	uint64_t get() const noexcept { return v.load(std::memory_order_relaxed); }
 };
 
+/* queue::rx_offl bits. */
+enum : uint32_t {
+	RXO_CKSUM = 1u << 0, /* checksum verdicts (any rx checksum offload) */
+	RXO_VLAN_STRIP = 1u << 1,
+};
+
 /* One queue pair: devq (tx -> reader) and inq (reader -> rx). */
 struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	/* [ctl] set at probe and queue setup, read by every side: on a line of
@@ -96,6 +102,14 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	/* [ctl] non-zero while a control purge empties the devq: a reader that
 	 * dequeues single-consumer (no CAS) stays out meanwhile. */
 	std::atomic<uint32_t> purging{0};
+	/* [ctl] the unit's vnet header length (TAPSVNETHDR: 0, 10 or 12), the
+	 * same in every queue; read once per burst by the offload bursts and
+	 * by every read and write. */
+	std::atomic<uint32_t> vnet_hdr_len{0};
+	/* [ctl] the application's rx offloads, as start and vlan_offload_set
+	 * left them (RXO_*), and the largest aggregate it takes (0: no LRO). */
+	std::atomic<uint32_t> rx_offl{0};
+	std::atomic<uint32_t> rx_lro_max{0};
 
 	/* [tx] if_start side. */
 	alignas(RTE_CACHE_LINE_SIZE) counter opackets, obytes,
@@ -304,7 +318,7 @@ int eth_rx_queue_intr_enable(struct rte_eth_dev *dev, uint16_t qid) noexcept;
 int eth_rx_queue_intr_disable(struct rte_eth_dev *dev, uint16_t qid) noexcept;
 int eth_get_monitor_addr(void *rxq, struct rte_power_monitor_cond *pmc) noexcept;
 
-/* Built-in readers (bsdtap_builtin.cpp). */
+/* Built-in readers (bsdtap_builtin_reader.cpp). */
 struct builtin;
 builtin *builtin_start(unit *u, reader_kind kind) noexcept;
 void builtin_stop(builtin *b) noexcept;

@@ -18,6 +18,8 @@
 #include <rte_mbuf.h>
 #include <rte_net.h>
 
+#include "rte_pmd_bsdtap.h"
+
 namespace bsdtap
 {
 
@@ -29,6 +31,25 @@ inline constexpr uint64_t tx_cksum_offloads =
 
 /* The mbuf flags a tx checksum request is made of. */
 inline constexpr uint64_t tx_cksum_flags = RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK;
+
+/* Every offload the port offers, and the mbuf flags the tx offload burst
+ * looks at. */
+inline constexpr uint64_t rx_offloads_all =
+    rx_cksum_offloads | RTE_ETH_RX_OFFLOAD_VLAN_STRIP | RTE_ETH_RX_OFFLOAD_TCP_LRO;
+inline constexpr uint64_t tx_offloads_all =
+    tx_cksum_offloads | RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_VLAN_INSERT;
+inline constexpr uint64_t tx_offload_flags =
+    tx_cksum_flags | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_VLAN;
+
+/* Segmentation bounds: headers (L2 to L4) of at most tso_max_hdr bytes,
+ * at most tso_max_segs segments per frame (64 KiB at an MSS of 256) and
+ * tso_max_mbufs mbufs for all of them. */
+inline constexpr uint32_t tso_max_hdr = 256;
+inline constexpr unsigned tso_max_segs = 256;
+inline constexpr unsigned tso_max_mbufs = 1024;
+
+/* The largest aggregate (LRO) the port delivers. */
+inline constexpr uint32_t lro_max_size = RTE_PMD_BSDTAP_GSO_MAX - 1;
 
 namespace cksum
 {
@@ -167,9 +188,10 @@ inline void tx_cksum(struct rte_mbuf *m) noexcept
  * (not the Ethernet padding), GOOD or BAD, and BAD when the datagram is
  * longer than the frame. UNKNOWN for all else: no IP, IPv6's header (it has
  * no checksum), fragments, other protocols, UDP over IPv4 sent without a
- * checksum (zero).
+ * checksum (zero). want_l4 false: the IP header's verdict only (the L4 one
+ * is UNKNOWN).
  */
-inline uint64_t rx_cksum_verdict(const struct rte_mbuf *m) noexcept
+inline uint64_t rx_cksum_verdict(const struct rte_mbuf *m, bool want_l4 = true) noexcept
 {
 	struct rte_net_hdr_lens h;
 	const uint32_t pt =
@@ -192,13 +214,13 @@ inline uint64_t rx_cksum_verdict(const struct rte_mbuf *m) noexcept
 			return RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN;
 		f = rte_raw_cksum(ip, l3) == 0xffff ? RTE_MBUF_F_RX_IP_CKSUM_GOOD
 						    : RTE_MBUF_F_RX_IP_CKSUM_BAD;
-		if (!l4_ours)
+		if (!l4_ours || !want_l4)
 			return f;
 		uint32_t tot = rte_be_to_cpu_16(ip->total_length);
 		l4_len = tot > l3 ? tot - l3 : 0;
 		ph = cksum::pseudo(&ip->src_addr, 8, ip->next_proto_id, l4_len);
 	} else if (RTE_ETH_IS_IPV6_HDR(pt) && (pt & RTE_PTYPE_L3_MASK) == RTE_PTYPE_L3_IPV6 &&
-		   l4_ours && h.l3_len == sizeof(struct rte_ipv6_hdr)) {
+		   l4_ours && want_l4 && h.l3_len == sizeof(struct rte_ipv6_hdr)) {
 		auto *ip6 = static_cast<const struct rte_ipv6_hdr *>(
 		    rte_pktmbuf_read(m, h.l2_len, sizeof(struct rte_ipv6_hdr), buf));
 		if (ip6 == nullptr)
@@ -223,6 +245,43 @@ inline uint64_t rx_cksum_verdict(const struct rte_mbuf *m) noexcept
 	return f | (cksum::fold(ph + raw) == 0xffff ? RTE_MBUF_F_RX_L4_CKSUM_GOOD
 						    : RTE_MBUF_F_RX_L4_CKSUM_BAD);
 }
+
+struct queue;
+
+/*
+ * Cut a TSO request (RTE_MBUF_F_TX_TCP_SEG, l2/l3/l4_len, tso_segsz; IPv4 or
+ * IPv6, headers in the first segment) into frames of new mbufs from mp, each
+ * with its IP and TCP checksums done and its lengths, sequence number and
+ * flags (FIN and PSH on the last only, CWR on the first only) its own; a
+ * TX_VLAN request is carried to each. m is left as it was, for the caller to
+ * free. Returns the number of frames in out, or -EINVAL (not a request that
+ * can be done), -E2BIG (more than max_out frames), -ENOBUFS.
+ */
+int tso_segment(struct rte_mbuf *m, struct rte_mempool *mp, struct rte_mbuf **out,
+		unsigned max_out) noexcept;
+
+/*
+ * Tx for a reader in vnet-header mode: the L4 checksum and segmentation
+ * requests are left to it (flags kept, the field holding the pseudo
+ * header's sum over the frame's L4 length, a TSO frame's IP lengths its
+ * own), the IPv4 header checksum is done. False for a TSO request whose
+ * headers are not there (the frame is dropped).
+ */
+bool vnet_tx_prepare(struct rte_mbuf *m) noexcept;
+
+/* The header a vnet-header read gives for m. */
+void vnet_hdr_of(const struct rte_mbuf *m, struct rte_pmd_bsdtap_vnet_hdr *h) noexcept;
+
+/*
+ * A vnet-header write: m (the frame, its flags clear) as the application is
+ * to receive it on queue q: the header's verdict as rx flags, a partial
+ * checksum finished for an application that takes no verdicts, a GSO frame
+ * whole (LRO) or cut into segments from mp. Returns the number of frames
+ * in out (m, or the segments with m freed), or a negative errno (the
+ * header is wrong for the frame: -EINVAL; m is the caller's to free).
+ */
+int vnet_rx_apply(const queue *q, struct rte_mbuf *m, const struct rte_pmd_bsdtap_vnet_hdr *h,
+		  struct rte_mempool *mp, struct rte_mbuf **out, unsigned max_out) noexcept;
 
 } // namespace bsdtap
 

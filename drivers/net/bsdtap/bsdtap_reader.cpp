@@ -36,6 +36,7 @@
 
 #include "bsdtap_internal.h"
 #include "bsdtap_log.h"
+#include "bsdtap_offload.h"
 #include "bsdtap_mp.h"
 #include "bsdtap_registry.h"
 
@@ -305,31 +306,65 @@ int64_t now_ms() noexcept
 	return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Copy one frame into iov, segment by segment; zero-length segments are
- * skipped, not taken as the end (C19). Returns bytes copied. */
-size_t copy_out(const struct rte_mbuf *m, const struct iovec *iov, int iovcnt) noexcept
+/* Scatter len bytes of src into iov from (vi, voff), which it advances.
+ * Returns the bytes that fitted. */
+size_t iov_put(const struct iovec *iov, int iovcnt, int *vi, size_t *voff, const void *src,
+	       size_t len) noexcept
 {
+	const auto *s = static_cast<const char *>(src);
 	size_t done = 0;
-	int vi = 0;
-	size_t voff = 0;
-	for (const struct rte_mbuf *s = m; s != nullptr && vi < iovcnt; s = s->next) {
-		const char *src = rte_pktmbuf_mtod(s, const char *);
-		size_t left = s->data_len;
-		while (left > 0 && vi < iovcnt) {
-			size_t room = iov[vi].iov_len - voff;
-			size_t c = std::min(room, left);
-			memcpy(static_cast<char *>(iov[vi].iov_base) + voff, src, c);
-			src += c;
-			left -= c;
-			voff += c;
-			done += c;
-			if (voff == iov[vi].iov_len) {
-				vi++;
-				voff = 0;
-			}
+	while (done < len && *vi < iovcnt) {
+		size_t c = std::min(iov[*vi].iov_len - *voff, len - done);
+		memcpy(static_cast<char *>(iov[*vi].iov_base) + *voff, s + done, c);
+		done += c;
+		*voff += c;
+		if (*voff == iov[*vi].iov_len) {
+			(*vi)++;
+			*voff = 0;
 		}
 	}
 	return done;
+}
+
+/* Copy one frame into iov from (vi, voff), segment by segment; zero-length
+ * segments are skipped, not taken as the end (C19). Returns bytes copied. */
+size_t copy_out_at(const struct rte_mbuf *m, const struct iovec *iov, int iovcnt, int vi,
+		   size_t voff) noexcept
+{
+	size_t done = 0;
+	for (const struct rte_mbuf *s = m; s != nullptr && vi < iovcnt; s = s->next)
+		done += iov_put(iov, iovcnt, &vi, &voff, rte_pktmbuf_mtod(s, const char *),
+				s->data_len);
+	return done;
+}
+
+size_t copy_out(const struct rte_mbuf *m, const struct iovec *iov, int iovcnt) noexcept
+{
+	return copy_out_at(m, iov, iovcnt, 0, 0);
+}
+
+/* The vnet header of m as a read gives it, vh bytes (10 or 12). */
+void vnet_hdr_bytes(const struct rte_mbuf *m, uint32_t vh, uint8_t *out) noexcept
+{
+	rte_pmd_bsdtap_vnet_hdr_mrg h;
+	vnet_hdr_of(m, &h.hdr);
+	h.num_buffers = 1;
+	memcpy(out, &h, vh);
+}
+
+/* A vnet-header read of one frame into iov: the header, then the frame.
+ * Returns the bytes copied; *cut when the frame did not fit. */
+size_t copy_out_vnet(const struct rte_mbuf *m, uint32_t vh, const struct iovec *iov, int iovcnt,
+		     bool *cut) noexcept
+{
+	uint8_t h[sizeof(rte_pmd_bsdtap_vnet_hdr_mrg)];
+	vnet_hdr_bytes(m, vh, h);
+	int vi = 0;
+	size_t voff = 0;
+	size_t n = iov_put(iov, iovcnt, &vi, &voff, h, vh);
+	size_t f = copy_out_at(m, iov, iovcnt, vi, voff);
+	*cut = f < m->pkt_len;
+	return n + f;
 }
 
 void release_cache(rte_pmd_bsdtap_reader *r) noexcept
@@ -772,8 +807,15 @@ ssize_t rte_pmd_bsdtap_readv(struct rte_pmd_bsdtap_reader *r, const struct iovec
 		auto copy = [r, iov, iovcnt, &n](struct rte_mbuf **f, unsigned k) {
 			if (k == 0)
 				return;
-			n = copy_out(f[0], iov, iovcnt);
-			if (n < f[0]->pkt_len)
+			const uint32_t vh = r->q->vnet_hdr_len.load(std::memory_order_relaxed);
+			bool cut;
+			if (vh != 0) {
+				n = copy_out_vnet(f[0], vh, iov, iovcnt, &cut);
+			} else {
+				n = copy_out(f[0], iov, iovcnt);
+				cut = n < f[0]->pkt_len;
+			}
+			if (cut)
 				r->q->truncated.add(1); /* C17: the rest is dropped */
 		};
 		if (take_copy(r, m, 1, copy) == 1) {
@@ -812,9 +854,16 @@ void copy_batch_out(queue *q, struct rte_mbuf **m, unsigned k, const struct iove
 	if (k > 0)
 		rte_prefetch0(rte_pktmbuf_mtod(m[0], void *));
 	uint64_t cut = 0;
+	const uint32_t vh = q->vnet_hdr_len.load(std::memory_order_relaxed);
 	for (unsigned i = 0; i < k; i++) {
 		if (i + 1 < k)
 			rte_prefetch0(rte_pktmbuf_mtod(m[i + 1], void *));
+		if (vh != 0) {
+			bool c;
+			lens[i] = copy_out_vnet(m[i], vh, &bufs[i], 1, &c);
+			cut += c;
+			continue;
+		}
 		const struct rte_mbuf *f = m[i];
 		size_t n;
 		if (likely(f->next == nullptr && f->data_len <= bufs[i].iov_len)) {
@@ -889,17 +938,44 @@ ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iove
 		return fail(EINVAL);
 	if (gone(r))
 		return fail(EHOSTDOWN); /* C20: before the length */
-	size_t len = 0;
+	/* In vnet-header mode the write is the header, then a frame of up to
+	 * 64 KiB (a GSO frame; others stay within the MRU). */
+	queue *q = r->q;
+	const uint32_t vh = q->vnet_hdr_len.load(std::memory_order_relaxed);
+	const size_t limit = vh != 0 ? vh + size_t{RTE_PMD_BSDTAP_GSO_MAX} : RTE_PMD_BSDTAP_MRU;
+	size_t total = 0;
 	for (int i = 0; i < iovcnt; i++) {
 		if (iov[i].iov_base == nullptr && iov[i].iov_len > 0)
 			return fail(EINVAL);
-		len += iov[i].iov_len;
-		if (len > RTE_PMD_BSDTAP_MRU)
+		total += iov[i].iov_len;
+		if (total > limit)
 			return fail(EIO); /* C22 */
 	}
-	if (len == 0)
+	if (total == 0)
 		return 0; /* C21 */
-	queue *q = r->q;
+	int vi = 0;
+	size_t voff = 0;
+	rte_pmd_bsdtap_vnet_hdr_mrg vhdr{};
+	if (vh != 0) {
+		if (total < vh)
+			return fail(EINVAL); /* not even the header */
+		auto *d = reinterpret_cast<char *>(&vhdr);
+		for (size_t got = 0; got < vh;) {
+			size_t c = std::min(iov[vi].iov_len - voff, vh - got);
+			memcpy(d + got, static_cast<const char *>(iov[vi].iov_base) + voff, c);
+			got += c;
+			voff += c;
+			if (voff == iov[vi].iov_len) {
+				vi++;
+				voff = 0;
+			}
+		}
+	}
+	const size_t len = total - vh;
+	if (vh != 0 && len > RTE_PMD_BSDTAP_MRU &&
+	    (vhdr.hdr.gso_type & ~RTE_PMD_BSDTAP_VNET_HDR_GSO_ECN) ==
+		RTE_PMD_BSDTAP_VNET_HDR_GSO_NONE)
+		return fail(EIO); /* C22: only a GSO frame may pass the MRU */
 	struct rte_mempool *mp = q->mp.load(std::memory_order_acquire);
 	if (mp == nullptr) {
 		q->rx_nombuf.add(1); /* no rx queue set up: nowhere to put it */
@@ -907,18 +983,16 @@ ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iove
 	}
 	if (len < RTE_ETHER_HDR_LEN) {
 		q->ierrors.add(1); /* C25: the stack would drop a runt */
-		return static_cast<ssize_t>(len);
+		return static_cast<ssize_t>(total);
 	}
 	/* Build the chain: as many mbufs as the data room needs, one bulk get. */
 	const uint32_t room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
 	const uint32_t nseg = static_cast<uint32_t>((len + room - 1) / room);
-	struct rte_mbuf *segs[RTE_PMD_BSDTAP_MRU / RTE_ETHER_MIN_LEN + 1];
+	struct rte_mbuf *segs[RTE_PMD_BSDTAP_GSO_MAX / RTE_ETHER_MIN_LEN + 1];
 	if (nseg > RTE_DIM(segs) || alloc_segs(r, mp, segs, nseg) != 0) {
 		q->rx_nombuf.add(1); /* C23 */
 		return fail(ENOBUFS);
 	}
-	int vi = 0;
-	size_t voff = 0;
 	for (uint32_t s = 0; s < nseg; s++) {
 		uint32_t want =
 		    static_cast<uint32_t>(std::min<size_t>(room, len - s * size_t{room}));
@@ -941,13 +1015,38 @@ ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iove
 	segs[0]->nb_segs = static_cast<uint16_t>(nseg);
 	segs[0]->pkt_len = static_cast<uint32_t>(len);
 	segs[0]->port = q->port_id;
-	if (rte_ring_sp_enqueue(q->inq, segs[0]) != 0) {
+	if (vh == 0) {
+		if (rte_ring_sp_enqueue(q->inq, segs[0]) != 0) {
+			rte_pktmbuf_free(segs[0]);
+			q->imissed.add(1); /* the input queue is full: the frame is lost */
+		} else {
+			notify_app(r);
+		}
+		return static_cast<ssize_t>(total);
+	}
+	/* The header's requests, as the application is to receive them. */
+	struct rte_mbuf *out[tso_max_segs];
+	int k = vnet_rx_apply(q, segs[0], &vhdr.hdr, mp, out, tso_max_segs);
+	if (k == -ENOBUFS) {
 		rte_pktmbuf_free(segs[0]);
-		q->imissed.add(1); /* the input queue is full: the frame is lost */
+		q->rx_nombuf.add(1);
+		return fail(ENOBUFS);
+	}
+	if (k < 0) {
+		rte_pktmbuf_free(segs[0]);
+		q->ierrors.add(1);
+		return fail(EINVAL); /* the header does not fit the frame */
+	}
+	for (int i = 0; i < k; i++)
+		out[i]->port = q->port_id;
+	if (rte_ring_sp_enqueue_bulk(q->inq, reinterpret_cast<void **>(out),
+				     static_cast<unsigned>(k), nullptr) == 0) {
+		rte_pktmbuf_free_bulk(out, static_cast<unsigned>(k));
+		q->imissed.add(static_cast<uint64_t>(k));
 	} else {
 		notify_app(r);
 	}
-	return static_cast<ssize_t>(len);
+	return static_cast<ssize_t>(total);
 }
 
 ssize_t rte_pmd_bsdtap_write(struct rte_pmd_bsdtap_reader *r, const void *buf, size_t len) noexcept
@@ -1088,7 +1187,7 @@ int rte_pmd_bsdtap_ioctl(struct rte_pmd_bsdtap_reader *r, unsigned long req, voi
 	unit *u = r->u;
 	queue *q = r->q;
 	auto *iarg = static_cast<int *>(arg);
-	bool known = req >= RTE_PMD_BSDTAP_TAPSIFINFO && req <= RTE_PMD_BSDTAP_SIOCGIFSTATUS;
+	bool known = req >= RTE_PMD_BSDTAP_TAPSIFINFO && req <= RTE_PMD_BSDTAP_TAPGVNETHDR;
 	if (!known)
 		return -ENOTTY; /* C37 */
 	if (arg == nullptr)
@@ -1137,7 +1236,7 @@ int rte_pmd_bsdtap_ioctl(struct rte_pmd_bsdtap_reader *r, unsigned long req, voi
 				}
 			}
 		}
-		*iarg = m == nullptr ? 0 : static_cast<int>(m->pkt_len);
+		*iarg = m == nullptr ? 0 : static_cast<int>(m->pkt_len + q->vnet_hdr_len.load());
 		return 0;
 	}
 	case RTE_PMD_BSDTAP_FIOSETOWN:
@@ -1173,7 +1272,27 @@ int rte_pmd_bsdtap_ioctl(struct rte_pmd_bsdtap_reader *r, unsigned long req, voi
 			buf[0] = '\0';
 		return 0;
 	}
+	case RTE_PMD_BSDTAP_TAPSVNETHDR:
+		/* FreeBSD's meaning: the unit's, for every queue and handle. */
+		if (*iarg != 0 && *iarg != static_cast<int>(sizeof(rte_pmd_bsdtap_vnet_hdr)) &&
+		    *iarg != static_cast<int>(sizeof(rte_pmd_bsdtap_vnet_hdr_mrg)))
+			return -EINVAL;
+		for (uint16_t i = 0; i < u->nb_queues; i++)
+			u->q[i].vnet_hdr_len.store(static_cast<uint32_t>(*iarg));
+		return 0;
+	case RTE_PMD_BSDTAP_TAPGVNETHDR:
+		*iarg = static_cast<int>(q->vnet_hdr_len.load());
+		return 0;
 	default:
 		return -ENOTTY;
 	}
+}
+
+int rte_pmd_bsdtap_vnet_hdr_from_mbuf(const struct rte_mbuf *m,
+				      struct rte_pmd_bsdtap_vnet_hdr *h) noexcept
+{
+	if (m == nullptr || h == nullptr)
+		return -EINVAL;
+	bsdtap::vnet_hdr_of(m, h);
+	return 0;
 }

@@ -2,8 +2,10 @@
 /*
  * Burst functions: the application's tx is the original's if_start (into the
  * devq), its rx receives what the reader wrote (the inq). No lock, no log, no
- * allocation; one syscall at most per burst, the guarded wakeup of a reader
- * that said it sleeps (TAP_RWAIT). Counters are stored once per burst.
+ * allocation. rx makes no syscall; tx makes none unless its reader said it
+ * sleeps (TAP_RWAIT: one eventfd write) or asked for SIGIO (one kill per
+ * burst that queued frames), so at most two. Counters are stored once per
+ * burst.
  */
 
 #include <csignal>
@@ -73,9 +75,10 @@ int wakeup_fd(const queue *q) noexcept
 /*
  * The wakeup half of TAP_RWAIT. The reader sets RWAIT, issues a full fence
  * and looks at the devq before it sleeps; the tx enqueues, issues a full
- * fence and looks at RWAIT. Whichever comes second sees the other's store,
- * so either the reader sees the frame or the tx sees RWAIT: no lost wakeup.
- * The fetch_and makes exactly one waker write the eventfd.
+ * fence (a compiler barrier when the reader's is membarrier) and looks at
+ * RWAIT. Whichever comes second sees the other's store, so either the reader
+ * sees the frame or the tx sees RWAIT: no lost wakeup. The fetch_and makes
+ * exactly one waker write the eventfd.
  */
 template <bool asym> inline void notify_reader(queue *q) noexcept
 {
@@ -107,10 +110,101 @@ template <bool asym> inline void notify_reader(queue *q) noexcept
 	}
 }
 
-/* cksum: the port enabled tx checksum offloads; the checksums are filled
- * here, on the application's lcore where the headers it just wrote are still
- * in cache, and before the enqueue, after which the reader may read. */
-template <bool backpressure, bool asym, bool cksum>
+/*
+ * A frame's tx offload requests done in place, as a tap's host stack does
+ * them (vnet: the reader asked for the virtio-net header, so checksum and
+ * segmentation requests are left to it). False when the frame needs the slow
+ * path: a TSO request to cut here, or a request that cannot be done.
+ */
+inline bool tx_prepare(struct rte_mbuf *m, bool vnet, uint32_t *grown) noexcept
+{
+	const uint64_t fl = m->ol_flags;
+	if ((fl & RTE_MBUF_F_TX_TCP_SEG) != 0) {
+		if (!vnet || !vnet_tx_prepare(m))
+			return false;
+	} else if ((fl & tx_cksum_flags) != 0) {
+		if (vnet)
+			vnet_tx_prepare(m);
+		else
+			tx_cksum(m);
+	}
+	if ((fl & RTE_MBUF_F_TX_VLAN) != 0) {
+		if (rte_vlan_insert(&m) != 0)
+			return false; /* shared, or no headroom: the frame cannot take the tag */
+		*grown += 1;
+	}
+	return true;
+}
+
+/*
+ * The slow path of the offload burst, from frame `from` on (those before it
+ * are prepared): frame by frame, a TSO request cut into its segments (all or
+ * none of them queued), a frame that cannot be done dropped and counted in
+ * oerrors. Returns the frames consumed, as the burst does.
+ */
+template <bool backpressure, bool asym>
+__rte_noinline uint16_t tx_slow(queue *q, struct rte_mbuf **bufs, uint16_t nb, uint16_t from,
+				bool vnet) noexcept
+{
+	uint64_t sent = 0, bytes = 0, dropped = 0;
+	uint16_t j = 0;
+	for (; j < nb; j++) {
+		struct rte_mbuf *m = bufs[j];
+		struct rte_mbuf *segs[tso_max_segs];
+		unsigned k = 1;
+		segs[0] = m;
+		uint32_t grown = 0;
+		if (j >= from) {
+			if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0 && !vnet) {
+				int r = tso_segment(m, m->pool, segs, tso_max_segs);
+				if (r < 0) {
+					rte_pktmbuf_free(m);
+					dropped++;
+					continue;
+				}
+				k = static_cast<unsigned>(r);
+				for (unsigned i = 0; i < k; i++)
+					if ((segs[i]->ol_flags & RTE_MBUF_F_TX_VLAN) != 0)
+						rte_vlan_insert(
+						    &segs[i]); /* new mbufs: room made */
+			} else if (!tx_prepare(m, vnet, &grown)) {
+				rte_pktmbuf_free(m);
+				dropped++;
+				continue;
+			}
+		}
+		uint64_t b = 0;
+		for (unsigned i = 0; i < k; i++)
+			b += segs[i]->pkt_len;
+		if (rte_ring_sp_enqueue_bulk(q->devq, reinterpret_cast<void **>(segs), k,
+					     nullptr) == 0) {
+			if (segs[0] != m)
+				rte_pktmbuf_free_bulk(segs, k);
+			if (backpressure)
+				break; /* m stays the application's */
+			rte_pktmbuf_free(m);
+			dropped++;
+			continue;
+		}
+		if (segs[0] != m)
+			rte_pktmbuf_free(m);
+		sent += k;
+		bytes += b;
+	}
+	if (dropped != 0)
+		q->oerrors.add(dropped);
+	if (sent > 0) {
+		q->opackets.add(sent);
+		q->obytes.add(bytes);
+		notify_reader<asym>(q);
+	}
+	return backpressure ? j : nb;
+}
+
+/* offl: the port enabled tx offloads; the requests are done here, on the
+ * application's lcore where the headers it just wrote are still in cache,
+ * and before the enqueue, after which the reader may read. */
+template <bool backpressure, bool asym, bool offl>
 inline uint16_t tx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 {
 	auto *q = static_cast<queue *>(qp);
@@ -138,10 +232,15 @@ inline uint16_t tx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 		return nb;
 	}
 
-	if (cksum)
+	if (offl) {
+		const bool vnet = q->vnet_hdr_len.load(std::memory_order_relaxed) != 0;
+		uint32_t grown = 0; /* VLAN tags inserted */
 		for (uint16_t i = 0; i < nb; i++)
-			if (unlikely((bufs[i]->ol_flags & tx_cksum_flags) != 0))
-				tx_cksum(bufs[i]);
+			if (unlikely((bufs[i]->ol_flags & tx_offload_flags) != 0) &&
+			    !tx_prepare(bufs[i], vnet, &grown))
+				return tx_slow<backpressure, asym>(q, bufs, nb, i, vnet);
+		bytes += grown * sizeof(struct rte_vlan_hdr);
+	}
 
 	uint16_t n = static_cast<uint16_t>(
 	    rte_ring_sp_enqueue_burst(q->devq, reinterpret_cast<void **>(bufs), nb, nullptr));
@@ -164,16 +263,16 @@ inline uint16_t tx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 
 } // namespace
 
-template <bool backpressure, bool asym, bool cksum>
+template <bool backpressure, bool asym, bool offl>
 uint16_t eth_bsdtap_tx(void *q, struct rte_mbuf **bufs, uint16_t nb) noexcept
 {
-	return tx_burst<backpressure, asym, cksum>(q, bufs, nb);
+	return tx_burst<backpressure, asym, offl>(q, bufs, nb);
 }
 
-template <bool backpressure, bool asym> eth_tx_burst_t tx_pick(bool cksum) noexcept
+template <bool backpressure, bool asym> eth_tx_burst_t tx_pick(bool offl) noexcept
 {
-	return cksum ? eth_bsdtap_tx<backpressure, asym, true>
-		     : eth_bsdtap_tx<backpressure, asym, false>;
+	return offl ? eth_bsdtap_tx<backpressure, asym, true>
+		    : eth_bsdtap_tx<backpressure, asym, false>;
 }
 
 bool secondary_efd_add(const queue *q, int fd) noexcept
@@ -204,7 +303,7 @@ eth_tx_burst_t eth_bsdtap_tx_for(const unit *u, bool asym_ok, uint64_t tx_offloa
 {
 	bool bp = u->args.txfull == txfull_mode::backpressure;
 	bool asym = asym_ok && u->q[0].asym_fence;
-	bool ck = (tx_offloads & tx_cksum_offloads) != 0;
+	bool ck = (tx_offloads & tx_offloads_all) != 0;
 	if (bp)
 		return asym ? tx_pick<true, true>(ck) : tx_pick<true, false>(ck);
 	return asym ? tx_pick<false, true>(ck) : tx_pick<false, false>(ck);
@@ -256,9 +355,10 @@ int eth_bsdtap_tx_queue_count(void *qp) noexcept
 namespace
 {
 
-/* cksum: the port enabled rx checksum offloads; each frame's verdict is
- * computed here, replacing any the reader's mbuf carried. */
-template <bool cksum> uint16_t rx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
+/* offl: the port enabled rx offloads: the VLAN tag stripped, and the
+ * checksum verdicts computed where the frame carries none (a vnet-header
+ * writer's, or a zero-copy writer's, is kept). */
+template <bool offl> uint16_t rx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 {
 	auto *q = static_cast<queue *>(qp);
 	uint16_t n = static_cast<uint16_t>(
@@ -267,13 +367,29 @@ template <bool cksum> uint16_t rx_burst(void *qp, struct rte_mbuf **bufs, uint16
 		return 0;
 	uint64_t bytes = 0;
 	const uint16_t port = q->port_id;
+	const uint32_t rxo = offl ? q->rx_offl.load(std::memory_order_relaxed) : 0;
 	for (uint16_t i = 0; i < n; i++) {
-		bufs[i]->port = port;
-		bytes += bufs[i]->pkt_len;
-		if (cksum)
-			bufs[i]->ol_flags = (bufs[i]->ol_flags & ~(RTE_MBUF_F_RX_IP_CKSUM_MASK |
-								   RTE_MBUF_F_RX_L4_CKSUM_MASK)) |
-					    rx_cksum_verdict(bufs[i]);
+		struct rte_mbuf *m = bufs[i];
+		m->port = port;
+		bytes += m->pkt_len;
+		if (!offl)
+			continue;
+		if ((rxo & RXO_VLAN_STRIP) != 0 &&
+		    m->data_len >= RTE_ETHER_HDR_LEN + sizeof(struct rte_vlan_hdr))
+			rte_vlan_strip(m);
+		if ((rxo & RXO_CKSUM) != 0) {
+			uint64_t fl = m->ol_flags;
+			const uint64_t ipv = fl & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+			const uint64_t l4v = fl & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+			if (ipv == 0 || l4v == 0) {
+				uint64_t v = rx_cksum_verdict(m, l4v == 0);
+				if (ipv == 0)
+					fl |= v & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+				if (l4v == 0)
+					fl |= v & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+				m->ol_flags = fl;
+			}
+		}
 	}
 	q->ipackets.add(n);
 	q->ibytes.add(bytes);
@@ -287,14 +403,14 @@ uint16_t eth_bsdtap_rx(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 	return rx_burst<false>(qp, bufs, nb);
 }
 
-uint16_t eth_bsdtap_rx_cksum(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
+uint16_t eth_bsdtap_rx_offl(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 {
 	return rx_burst<true>(qp, bufs, nb);
 }
 
 eth_rx_burst_t eth_bsdtap_rx_for(uint64_t rx_offloads) noexcept
 {
-	return (rx_offloads & rx_cksum_offloads) != 0 ? eth_bsdtap_rx_cksum : eth_bsdtap_rx;
+	return (rx_offloads & rx_offloads_all) != 0 ? eth_bsdtap_rx_offl : eth_bsdtap_rx;
 }
 
 } // namespace bsdtap

@@ -210,8 +210,8 @@ enum rte_pmd_bsdtap_ioctl_req {
 	RTE_PMD_BSDTAP_SIOCGIFFLAGS, /**< arg: int *: RTE_PMD_BSDTAP_IFF_* */
 	RTE_PMD_BSDTAP_VMIO_SIOCSIFFLAGS, /**< arg: const int *: flags; UP and RUNNING forced */
 	RTE_PMD_BSDTAP_SIOCGIFSTATUS,	  /**< arg: char[RTE_PMD_BSDTAP_STATUS_LEN] */
-	RTE_PMD_BSDTAP_TAPSVNETHDR, /**< arg: const int *: header length, 0, 10 or 12 */
-	RTE_PMD_BSDTAP_TAPGVNETHDR, /**< arg: int *: header length in use */
+	RTE_PMD_BSDTAP_TAPSVNETHDR,	  /**< arg: const int *: header length, 0, 10 or 12 */
+	RTE_PMD_BSDTAP_TAPGVNETHDR,	  /**< arg: int *: header length in use */
 };
 
 /**
