@@ -35,7 +35,8 @@
 # between two network namespaces through testpmd's io forwarding between
 # two net_bsdtap ports bridged to Linux taps (plain and --vnet-hdr), two
 # net_tap ports and two virtio-user ports on vhost-net, in Gbit/s with the
-# ratios; --seconds is its iperf3 -t when given (default 10), --smoke 2 s.
+# ratios; --seconds is its iperf3 -t and --repeat its runs per path when
+# given (default 10 s, one run), --smoke 2 s.
 #
 # Placement (two cores): testpmd's forwarding lcore on core 1, its main lcore
 # (idle at the prompt) on core 0, every reader on core 0: the reader thread
@@ -157,6 +158,7 @@ if [[ -n $lane ]]; then
 	[[ -d $build ]] || die "no build tree $build: run devtools/build.sh --dpdk $lane"
 fi
 
+repeat_user=$repeat
 if [[ $smoke -eq 1 ]]; then
 	repeat=${repeat:-1}
 	seconds=1
@@ -1080,6 +1082,7 @@ if [[ $only == *",iperf3,"* ]]; then
 	iperf3_args=(--build-dir "$build")
 	[[ $smoke -eq 1 ]] && iperf3_args+=(--smoke)
 	[[ $seconds_set -eq 1 && $smoke -eq 0 ]] && iperf3_args+=(--seconds "$seconds")
+	[[ -n $repeat_user ]] && iperf3_args+=(--repeat "$repeat_user")
 	[[ -n $real_reader ]] && iperf3_args+=(--reader "$real_reader")
 	[[ -n $keep_logs ]] && iperf3_args+=(--logs "$keep_logs")
 	iperf3_out=$("$root/bench/iperf3.sh" "${iperf3_args[@]}")

@@ -484,7 +484,7 @@ for k in "${keys[@]}"; do
 	fi
 done
 echo
-echo "details:"
+echo "details (the last run of each path):"
 for k in "${keys[@]}"; do
 	[[ ${res_status[$k]} == ok ]] && printf '  %-44s %s\n' "${res_label[$k]}:" "${res_note[$k]}"
 done
