@@ -86,6 +86,11 @@ const char *const usage_text =
     "                        instead of taking the byte count from the port's counter\n"
     "                        of the queue (bytes the application queued for it)\n"
     "  --swap-mac            echo: swap the source and destination MAC addresses\n"
+    "  --vnet-hdr            bridge: pass frames with their virtio-net header both\n"
+    "                        ways (IFF_VNET_HDR on the tap, TAPSVNETHDR on the unit):\n"
+    "                        checksum and TCP segmentation offloads, 64 KiB frames\n"
+    "  --vnet-hdr-len N      bridge: the header's length, 10 or 12 (default 12;\n"
+    "                        implies --vnet-hdr)\n"
     "  --rate PPS            replay: frames per second (default: as fast as possible)\n"
     "  --loop                replay: start the file again at its end\n"
     "  --quiet               no progress line\n"
@@ -117,7 +122,8 @@ struct options {
 	bool swap_mac = false;
 	bool loop = false;
 	bool quiet = false;
-	double rate = 0; /* 0: as fast as possible */
+	int vnet_hdr_len = 0; /* bridge: 0 (no vnet header), 10 or 12 */
+	double rate = 0;      /* 0: as fast as possible */
 	std::string out, in, tap;
 };
 
@@ -202,6 +208,14 @@ void parse_app_args(int argc, char **argv, options *o)
 			o->swap_mac = true;
 		} else if (a == "--loop") {
 			o->loop = true;
+		} else if (a == "--vnet-hdr") {
+			if (o->vnet_hdr_len == 0)
+				o->vnet_hdr_len = 12;
+		} else if (a == "--vnet-hdr-len") {
+			if (!parse_uint(value(), 12, &u) || (u != 10 && u != 12))
+				usage_error(std::string("bad --vnet-hdr-len (10 or 12): ") +
+					    argv[i]);
+			o->vnet_hdr_len = static_cast<int>(u);
 		} else if (a == "--quiet") {
 			o->quiet = true;
 		} else if (a.size() > 0 && a[0] == '-') {
@@ -239,6 +253,8 @@ void parse_app_args(int argc, char **argv, options *o)
 		usage_error("--exact-bytes is an option of the zero-copy sink");
 	if (o->swap_mac && o->mode != run_mode::echo)
 		usage_error("--swap-mac is an echo option");
+	if (o->vnet_hdr_len != 0 && o->mode != run_mode::bridge)
+		usage_error("--vnet-hdr and --vnet-hdr-len are bridge options");
 	if ((o->loop || o->rate > 0) && o->mode != run_mode::replay)
 		usage_error("--rate and --loop are replay options");
 }
@@ -912,7 +928,11 @@ public:
 	int fd() const { return fd_; }
 	const char *name() const { return name_; }
 
-	bool create(const std::string &name, uint16_t mtu, std::string *err)
+	/* vnet_len: 0, or the virtio-net header length (10 or 12) every read
+	 * and write of the tap's fd then carries, with the checksum and TCP
+	 * segmentation offloads on, so that the kernel hands over 64 KiB
+	 * frames with partial checksums and takes them. */
+	bool create(const std::string &name, uint16_t mtu, int vnet_len, std::string *err)
 	{
 		fd_ = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (fd_ < 0) {
@@ -921,12 +941,31 @@ public:
 		}
 		ifreq ifr{};
 		ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+		if (vnet_len != 0)
+			ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_VNET_HDR);
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name.c_str());
 		if (ioctl(fd_, TUNSETIFF, &ifr) != 0) {
-			*err = "cannot create tap interface " + name + ": " + strerror(errno);
+			*err = "cannot create tap interface " + name +
+			       (vnet_len != 0 ? " with IFF_VNET_HDR: " : ": ") + strerror(errno);
 			return false;
 		}
 		snprintf(name_, sizeof(name_), "%s", ifr.ifr_name);
+		if (vnet_len != 0) {
+			int len = vnet_len;
+			if (ioctl(fd_, TUNSETVNETHDRSZ, &len) != 0) {
+				*err = std::string("tap interface ") + name_ +
+				       ": TUNSETVNETHDRSZ " + std::to_string(vnet_len) +
+				       " failed: " + strerror(errno);
+				return false;
+			}
+			unsigned int offload = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+			if (ioctl(fd_, TUNSETOFFLOAD, offload) != 0) {
+				*err = std::string("tap interface ") + name_ +
+				       ": TUNSETOFFLOAD (checksum, TSO4, TSO6) failed: " +
+				       strerror(errno);
+				return false;
+			}
+		}
 		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (s < 0) {
 			*err = std::string("socket: ") + strerror(errno);
@@ -960,18 +999,11 @@ private:
 	char name_[IFNAMSIZ] = {};
 };
 
-end_t run_bridge(worker_ctx &c)
+/* The plain bridge: one frame per read and write each way, no header. */
+end_t bridge_plain(worker_ctx &c, linux_tap &tap)
 {
 	const options &o = *c.o;
 	rte::bsdtap::reader &r = *c.r;
-	rte_pmd_bsdtap_info info{};
-	r.ioctl(RTE_PMD_BSDTAP_TAPGIFINFO, &info);
-	linux_tap tap;
-	if (!tap.create(o.tap, info.mtu, &c.error))
-		return end_t::failed;
-	fprintf(msg, "bridge: tap interface %s <-> %s queue %u (MTU %u)\n", tap.name(),
-		o.unit.c_str(), o.queue, info.mtu);
-	fflush(msg);
 	int ufd = r.fd();
 	std::vector<uint8_t> buf(frame_buf_len);
 	rte_mbuf *pkts[max_burst];
@@ -1026,6 +1058,137 @@ end_t run_bridge(worker_ctx &c)
 		}
 	}
 	return g_stop ? end_t::stopped : end_t::finished;
+}
+
+/*
+ * The vnet-header bridge: each read of either side gives the header and the
+ * frame, each write takes them, so the header passes unchanged both ways
+ * (the kernel's checksum and segmentation requests reach the application,
+ * and the application's reach the kernel). The unit side uses the copying
+ * read (rte_pmd_bsdtap_read_burst), which puts the header in front of the
+ * frame: the buffer goes to the tap's write() as it is. Byte counts are
+ * frame bytes, without the header.
+ */
+end_t bridge_vnet(worker_ctx &c, linux_tap &tap)
+{
+	const options &o = *c.o;
+	rte::bsdtap::reader &r = *c.r;
+	const size_t hlen = static_cast<size_t>(o.vnet_hdr_len);
+	const size_t slot = RTE_PMD_BSDTAP_GSO_MAX + hlen;
+	int ufd = r.fd();
+	/* A burst of slots for the unit's reads, one more for the tap's. */
+	std::vector<uint8_t> buf(slot * (o.burst + 1));
+	std::vector<iovec> iov(o.burst);
+	std::vector<size_t> lens(o.burst);
+	for (unsigned i = 0; i < o.burst; i++)
+		iov[i] = {buf.data() + slot * i, slot};
+	uint8_t *tbuf = buf.data() + slot * o.burst;
+	while (!g_stop.load(std::memory_order_relaxed) && !count_reached(o)) {
+		pollfd p[2] = {{ufd, POLLIN, 0}, {tap.fd(), POLLIN, 0}};
+		int n = poll(p, 2, 100);
+		if (n < 0 && errno != EINTR) {
+			c.error = std::string("poll: ") + strerror(errno);
+			return end_t::failed;
+		}
+		if (n <= 0)
+			continue;
+		if ((p[0].revents & POLLIN) != 0) {
+			/* The application to the kernel. The fd is readable: the
+			 * burst read does not sleep. */
+			int k =
+			    r.read_burst(iov.data(), lens.data(), static_cast<uint16_t>(o.burst));
+			if (k < 0 && rte_errno == EHOSTDOWN)
+				return end_t::gone;
+			uint64_t bytes = 0;
+			for (int i = 0; i < k; i++) {
+				if (lens[i] < hlen ||
+				    ::write(tap.fd(), iov[i].iov_base, lens[i]) < 0)
+					g_tot.local_drops.add(1); /* the tap is down, full, or
+								     refused the header */
+				bytes += lens[i] >= hlen ? lens[i] - hlen : 0;
+			}
+			if (k > 0) {
+				g_tot.rd_frames.add(static_cast<uint64_t>(k));
+				g_tot.rd_bytes.add(bytes);
+			}
+		}
+		if ((p[1].revents & (POLLERR | POLLHUP)) != 0) {
+			c.error = std::string("tap interface ") + tap.name() + " failed";
+			return end_t::failed;
+		}
+		if ((p[1].revents & POLLIN) != 0) {
+			/* The kernel to the application: up to a burst, then look again. */
+			for (unsigned i = 0; i < o.burst; i++) {
+				ssize_t len = ::read(tap.fd(), tbuf, slot);
+				if (len < 0)
+					break; /* EAGAIN: drained */
+				ssize_t w = r.write(tbuf, static_cast<size_t>(len));
+				if (w >= 0) {
+					g_tot.wr_frames.add(1);
+					g_tot.wr_bytes.add(static_cast<uint64_t>(len) - hlen);
+				} else if (rte_errno == EHOSTDOWN) {
+					return end_t::gone;
+				} else if (rte_errno != ENOBUFS) {
+					g_tot.local_drops.add(1); /* EIO, EINVAL: a header or
+								     length the unit refused */
+				}
+			}
+		}
+	}
+	return g_stop ? end_t::stopped : end_t::finished;
+}
+
+/* TAPSVNETHDR on the unit: every queue's reads and writes carry the header. */
+bool set_unit_vnet_hdr(worker_ctx &c)
+{
+	const options &o = *c.o;
+	int len = o.vnet_hdr_len;
+	int rc = c.r->ioctl(RTE_PMD_BSDTAP_TAPSVNETHDR, &len);
+	if (rc != 0) {
+		c.error =
+		    o.unit + ": the driver refused TAPSVNETHDR " + std::to_string(o.vnet_hdr_len) +
+		    " (the vnet-header mode): " + strerror(-rc) +
+		    (rc == -ENOTTY ? " (this build of the driver has no vnet-header mode)" : "");
+		return false;
+	}
+	int got = -1;
+	rc = c.r->ioctl(RTE_PMD_BSDTAP_TAPGVNETHDR, &got);
+	if (rc != 0 || got != o.vnet_hdr_len) {
+		c.error = o.unit + ": TAPGVNETHDR after TAPSVNETHDR " +
+			  std::to_string(o.vnet_hdr_len) + " gave " +
+			  (rc != 0 ? std::string(strerror(-rc)) : std::to_string(got));
+		return false;
+	}
+	return true;
+}
+
+end_t run_bridge(worker_ctx &c)
+{
+	const options &o = *c.o;
+	rte::bsdtap::reader &r = *c.r;
+	rte_pmd_bsdtap_info info{};
+	r.ioctl(RTE_PMD_BSDTAP_TAPGIFINFO, &info);
+	/* The unit first: a driver without the mode fails before a tap exists. */
+	if (o.vnet_hdr_len != 0 && !set_unit_vnet_hdr(c))
+		return end_t::failed;
+	linux_tap tap;
+	end_t end = end_t::failed;
+	if (tap.create(o.tap, info.mtu, o.vnet_hdr_len, &c.error)) {
+		fprintf(msg, "bridge: tap interface %s <-> %s queue %u (MTU %u", tap.name(),
+			o.unit.c_str(), o.queue, info.mtu);
+		if (o.vnet_hdr_len != 0)
+			fprintf(msg, ", vnet header %d bytes, checksum and TSO offloads",
+				o.vnet_hdr_len);
+		fprintf(msg, ")\n");
+		fflush(msg);
+		end = o.vnet_hdr_len != 0 ? bridge_vnet(c, tap) : bridge_plain(c, tap);
+	}
+	if (o.vnet_hdr_len != 0 && end != end_t::gone) {
+		/* The next reader of the unit gets plain frames again. */
+		int zero = 0;
+		r.ioctl(RTE_PMD_BSDTAP_TAPSVNETHDR, &zero);
+	}
+	return end;
 }
 
 /* ------------------------------------------------------------- worker */

@@ -28,7 +28,15 @@
 #   --only LIST    run only these paths (comma-separated): null sink sec_zc
 #                  sec_copy memif tap sock_seqpacket sock_dgram sock_stream
 #                  rnull rwrite rsend rtap rsock_seqpacket rsock_dgram
-#                  rsock_stream rtt_builtin rtt_secondary idle_sec idle_builtin
+#                  rsock_stream rtt_builtin rtt_secondary idle_sec idle_builtin,
+#                  and iperf3 (not in the default set: about a minute)
+#
+# The iperf3 group (--only iperf3) is bench/iperf3.sh: TCP with iperf3
+# between two network namespaces through testpmd's io forwarding between
+# two net_bsdtap ports bridged to Linux taps (plain and --vnet-hdr), two
+# net_tap ports and two virtio-user ports on vhost-net, in Gbit/s with the
+# ratios; --seconds is its iperf3 -t and --repeat its runs per path when
+# given (default 10 s, one run), --smoke 2 s.
 #
 # Placement (two cores): testpmd's forwarding lcore on core 1, its main lcore
 # (idle at the prompt) on core 0, every reader on core 0: the reader thread
@@ -85,6 +93,7 @@ lane=""
 build_set=0
 only=""
 repeat=""
+seconds_set=0
 usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
 die() {
 	printf 'compare: error: %s\n' "$*" >&2
@@ -95,6 +104,7 @@ while [[ $# -gt 0 ]]; do
 	--seconds)
 		[[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die "--seconds needs a positive number"
 		seconds=$2
+		seconds_set=1
 		shift
 		;;
 	--smoke) smoke=1 ;;
@@ -148,6 +158,7 @@ if [[ -n $lane ]]; then
 	[[ -d $build ]] || die "no build tree $build: run devtools/build.sh --dpdk $lane"
 fi
 
+repeat_user=$repeat
 if [[ $smoke -eq 1 ]]; then
 	repeat=${repeat:-1}
 	seconds=1
@@ -1063,6 +1074,26 @@ rtt_run rtt_secondary "secondary echo" secondary
 run_path idle_sec p_idle_secondary "idle blocking secondary sink" 1
 run_path idle_builtin p_idle_builtin "idle built-in sink thread" 1
 
+# TCP through the kernel (bench/iperf3.sh), only when asked for.
+iperf3_out=""
+iperf3_status=0
+if [[ $only == *",iperf3,"* ]]; then
+	log "--- iperf3 group (bench/iperf3.sh)"
+	iperf3_args=(--build-dir "$build")
+	[[ $smoke -eq 1 ]] && iperf3_args+=(--smoke)
+	[[ $seconds_set -eq 1 && $smoke -eq 0 ]] && iperf3_args+=(--seconds "$seconds")
+	[[ -n $repeat_user ]] && iperf3_args+=(--repeat "$repeat_user")
+	[[ -n $real_reader ]] && iperf3_args+=(--reader "$real_reader")
+	[[ -n $keep_logs ]] && iperf3_args+=(--logs "$keep_logs")
+	iperf3_out=$("$root/bench/iperf3.sh" "${iperf3_args[@]}")
+	iperf3_status=$?
+	[[ $iperf3_status -eq 77 ]] && iperf3_status=0
+	if [[ $only == ",iperf3," ]]; then
+		printf '%s\n' "$iperf3_out"
+		exit "$iperf3_status"
+	fi
+fi
+
 # ------------------------------------------------------------ report
 
 ok_mpps() { [[ ${res_status[$1]:-} == ok ]] && echo "${res_mpps[$1]}"; }
@@ -1177,7 +1208,11 @@ for k in idle_sec idle_builtin; do
 	target "${res_label[$k]}: % of a core < 0.1" "$v" "<" 0.1
 done
 
-status=0
+if [[ -n $iperf3_out ]]; then
+	printf '%s\n' "$iperf3_out"
+fi
+
+status=$iperf3_status
 for k in "${fwd_keys[@]}" "${rev_keys[@]}" idle_sec idle_builtin "${rtt_keys[@]}"; do
 	[[ ${res_status[$k]} == failed* ]] && status=1
 done

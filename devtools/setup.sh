@@ -50,7 +50,7 @@ PACKAGES=(
 	libgtest-dev googletest libgmock-dev libbenchmark-dev
 	clang-format cppcheck clang-14 libclang-rt-14-dev
 	libpcap-dev tcpdump tshark
-	python3 python3-pyelftools iproute2 iputils-ping xz-utils dpkg-dev
+	python3 python3-pyelftools iproute2 iputils-ping xz-utils dpkg-dev iperf3
 	qemu-system-x86
 )
 HUGEPAGES_WANTED=512
@@ -90,6 +90,8 @@ install_packages() {
 	# Keep the tshark installation from asking about non-root captures.
 	echo 'wireshark-common wireshark-common/install-setuid boolean false' |
 		debconf-set-selections
+	# iperf3 (bench/iperf3.sh) as a program only, not a system-wide server.
+	echo 'iperf3 iperf3/start_daemon boolean false' | debconf-set-selections
 	apt_update_once
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 	for p in "${missing[@]}"; do

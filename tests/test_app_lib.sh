@@ -21,6 +21,10 @@ TP_FIFO=
 APP_FAILED=0
 declare -a APP_CLEANUP=()
 declare -a READER_PIDS=()
+# tp_start's ports and extra testpmd arguments (a test may change them
+# before it calls tp_start).
+declare -a TP_VDEVS=(--vdev=net_bsdtap0)
+declare -a TP_EXTRA=()
 
 app_skip() {
 	echo "SKIP: $*"
@@ -123,16 +127,18 @@ tp_prompts() {
 		s/  (?:src=|ol_flags:)[^\n]*\n//g; my $n = () = /testpmd> /g; print "$n\n"' "$TP_LOG"
 }
 
-# tp_start: the primary, interactive, one port net_bsdtap0, forwarding on
-# lcore 1; waits for its prompt.
+# tp_start: the primary, interactive, the ports of TP_VDEVS (one port
+# net_bsdtap0 unless the test set others), forwarding on lcore 1; waits for
+# its prompt.
 tp_start() {
+	rm -f "$TP_FIFO"
 	mkfifo "$TP_FIFO"
 	# Line-buffered: the command output must reach the log before the next
 	# prompt, which testpmd writes unbuffered.
 	stdbuf -oL -eL dpdk-testpmd -d "$APP_SO" -l 0-1 --no-pci -m 128 --file-prefix "$APP_PREFIX" \
-		--vdev=net_bsdtap0 \
+		"${TP_VDEVS[@]}" \
 		--log-level=pmd.net.bsdtap:notice \
-		-- -i --total-num-mbufs=16384 --disable-link-check \
+		-- -i --total-num-mbufs=16384 --disable-link-check "${TP_EXTRA[@]}" \
 		<"$TP_FIFO" >"$TP_LOG" 2>&1 &
 	TP_PID=$!
 	exec 3>"$TP_FIFO"
@@ -140,6 +146,23 @@ tp_start() {
 		echo "testpmd did not start"
 		exit 1
 	}
+}
+
+# tp_quit: ends the primary (its readers must be gone), so that tp_start
+# can start another with the same file prefix.
+tp_quit() {
+	[[ -n $TP_PID ]] || return 0
+	echo "quit" >&3 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$TP_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$TP_PID" 2>/dev/null || true
+	wait "$TP_PID" 2>/dev/null || true
+	TP_PID=
+	exec 3>&- 2>/dev/null || true
+	rm -rf "/var/run/dpdk/$APP_PREFIX"
+	rm -f /dev/hugepages/"$APP_PREFIX"map_*
 }
 
 # tp_wait_prompts N [timeout s]: until N prompts were printed.
