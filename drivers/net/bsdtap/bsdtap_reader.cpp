@@ -379,8 +379,8 @@ void release_cache(rte_pmd_bsdtap_reader *r) noexcept
 }
 
 /* Bulk mbuf allocation through the handle's own mempool cache. */
-int alloc_segs(rte_pmd_bsdtap_reader *r, struct rte_mempool *mp, struct rte_mbuf **m,
-	       unsigned n) noexcept
+__rte_always_inline int alloc_segs(rte_pmd_bsdtap_reader *r, struct rte_mempool *mp,
+				   struct rte_mbuf **m, unsigned n) noexcept
 {
 	if (r->cache_mp != mp) {
 		release_cache(r);
@@ -935,68 +935,17 @@ ssize_t rte_pmd_bsdtap_read(struct rte_pmd_bsdtap_reader *r, void *buf, size_t l
 	return rte_pmd_bsdtap_readv(r, &iov, 1);
 }
 
-ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iovec *iov,
-			      int iovcnt) noexcept
+namespace bsdtap
 {
-	if (r == nullptr || iovcnt < 0 || (iov == nullptr && iovcnt > 0))
-		return fail(EINVAL);
-	if (gone(r))
-		return fail(EHOSTDOWN); /* C20: before the length */
-	/* In vnet-header mode the write is the header, then a frame of up to
-	 * 64 KiB (a GSO frame; others stay within the MRU). */
-	queue *q = r->q;
-	const uint32_t vh = q->vnet_hdr_len.load(std::memory_order_relaxed);
-	const size_t limit = vh != 0 ? vh + size_t{RTE_PMD_BSDTAP_GSO_MAX} : RTE_PMD_BSDTAP_MRU;
-	size_t total = 0;
-	for (int i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_base == nullptr && iov[i].iov_len > 0)
-			return fail(EINVAL);
-		total += iov[i].iov_len;
-		if (total > limit)
-			return fail(EIO); /* C22 */
-	}
-	if (total == 0)
-		return 0; /* C21 */
-	int vi = 0;
-	size_t voff = 0;
-	rte_pmd_bsdtap_vnet_hdr_mrg vhdr{};
-	if (vh != 0) {
-		if (total < vh)
-			return fail(EINVAL); /* not even the header */
-		auto *d = reinterpret_cast<char *>(&vhdr);
-		for (size_t got = 0; got < vh;) {
-			size_t c = std::min(iov[vi].iov_len - voff, vh - got);
-			memcpy(d + got, static_cast<const char *>(iov[vi].iov_base) + voff, c);
-			got += c;
-			voff += c;
-			if (voff == iov[vi].iov_len) {
-				vi++;
-				voff = 0;
-			}
-		}
-	}
-	const size_t len = total - vh;
-	if (vh != 0 && len > RTE_PMD_BSDTAP_MRU &&
-	    (vhdr.hdr.gso_type & ~RTE_PMD_BSDTAP_VNET_HDR_GSO_ECN) ==
-		RTE_PMD_BSDTAP_VNET_HDR_GSO_NONE)
-		return fail(EIO); /* C22: only a GSO frame may pass the MRU */
-	struct rte_mempool *mp = q->mp.load(std::memory_order_acquire);
-	if (mp == nullptr) {
-		q->rx_nombuf.add(1); /* no rx queue set up: nowhere to put it */
-		return fail(ENOBUFS);
-	}
-	if (len < RTE_ETHER_HDR_LEN) {
-		q->ierrors.add(1); /* C25: the stack would drop a runt */
-		return static_cast<ssize_t>(total);
-	}
-	/* Build the chain: as many mbufs as the data room needs, one bulk get. */
-	const uint32_t room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
-	const uint32_t nseg = static_cast<uint32_t>((len + room - 1) / room);
-	struct rte_mbuf *segs[RTE_PMD_BSDTAP_GSO_MAX / RTE_ETHER_MIN_LEN + 1];
-	if (nseg > RTE_DIM(segs) || alloc_segs(r, mp, segs, nseg) != 0) {
-		q->rx_nombuf.add(1); /* C23 */
-		return fail(ENOBUFS);
-	}
+namespace
+{
+
+/* Copy len bytes of iov from (vi, voff) into segs[0..nseg), room bytes
+ * each but the last, and chain them. */
+__rte_always_inline void fill_chain(struct rte_mbuf **segs, uint32_t nseg, uint32_t room,
+				    size_t len, const struct iovec *iov, int vi,
+				    size_t voff) noexcept
+{
 	for (uint32_t s = 0; s < nseg; s++) {
 		uint32_t want =
 		    static_cast<uint32_t>(std::min<size_t>(room, len - s * size_t{room}));
@@ -1018,26 +967,65 @@ ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iove
 	}
 	segs[0]->nb_segs = static_cast<uint16_t>(nseg);
 	segs[0]->pkt_len = static_cast<uint32_t>(len);
-	segs[0]->port = q->port_id;
-	if (vh == 0) {
-		if (rte_ring_sp_enqueue(q->inq, segs[0]) != 0) {
-			rte_pktmbuf_free(segs[0]);
-			q->imissed.add(1); /* the input queue is full: the frame is lost */
-		} else {
-			notify_app(r);
+}
+
+/*
+ * A write in vnet-header mode: the header (vh bytes), then a frame of up to
+ * 64 KiB if it is a GSO frame (others stay within the MRU), applied as
+ * vnet_rx_apply says. Out of line: its arrays would make every plain
+ * write's stack frame larger.
+ */
+__rte_noinline ssize_t writev_vnet(rte_pmd_bsdtap_reader *r, const struct iovec *iov, size_t total,
+				   uint32_t vh) noexcept
+{
+	queue *q = r->q;
+	if (total < vh)
+		return fail(EINVAL); /* not even the header */
+	rte_pmd_bsdtap_vnet_hdr_mrg vhdr{};
+	int vi = 0;
+	size_t voff = 0;
+	auto *d = reinterpret_cast<char *>(&vhdr);
+	for (size_t got = 0; got < vh;) {
+		size_t c = std::min(iov[vi].iov_len - voff, vh - got);
+		memcpy(d + got, static_cast<const char *>(iov[vi].iov_base) + voff, c);
+		got += c;
+		voff += c;
+		if (voff == iov[vi].iov_len) {
+			vi++;
+			voff = 0;
 		}
-		return static_cast<ssize_t>(total);
 	}
-	/* The header's requests, as the application is to receive them. */
-	struct rte_mbuf *out[tso_max_segs];
-	int k = vnet_rx_apply(q, segs[0], &vhdr.hdr, mp, out, tso_max_segs);
-	if (k == -ENOBUFS) {
-		rte_pktmbuf_free(segs[0]);
+	const size_t len = total - vh;
+	if (len > RTE_PMD_BSDTAP_MRU && (vhdr.hdr.gso_type & ~RTE_PMD_BSDTAP_VNET_HDR_GSO_ECN) ==
+					    RTE_PMD_BSDTAP_VNET_HDR_GSO_NONE)
+		return fail(EIO); /* C22: only a GSO frame may pass the MRU */
+	struct rte_mempool *mp = q->mp.load(std::memory_order_acquire);
+	if (mp == nullptr) {
 		q->rx_nombuf.add(1);
 		return fail(ENOBUFS);
 	}
+	if (len < RTE_ETHER_HDR_LEN) {
+		q->ierrors.add(1); /* C25 */
+		return static_cast<ssize_t>(total);
+	}
+	const uint32_t room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
+	const uint32_t nseg = static_cast<uint32_t>((len + room - 1) / room);
+	struct rte_mbuf *segs[RTE_PMD_BSDTAP_GSO_MAX / RTE_ETHER_MIN_LEN + 1];
+	if (nseg > RTE_DIM(segs) || alloc_segs(r, mp, segs, nseg) != 0) {
+		q->rx_nombuf.add(1); /* C23 */
+		return fail(ENOBUFS);
+	}
+	fill_chain(segs, nseg, room, len, iov, vi, voff);
+	segs[0]->port = q->port_id;
+	/* The header's requests, as the application is to receive them. */
+	struct rte_mbuf *out[tso_max_segs];
+	int k = vnet_rx_apply(q, segs[0], &vhdr.hdr, mp, out, tso_max_segs);
 	if (k < 0) {
 		rte_pktmbuf_free(segs[0]);
+		if (k == -ENOBUFS) {
+			q->rx_nombuf.add(1);
+			return fail(ENOBUFS);
+		}
 		q->ierrors.add(1);
 		return fail(EINVAL); /* the header does not fit the frame */
 	}
@@ -1051,6 +1039,59 @@ ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iove
 		notify_app(r);
 	}
 	return static_cast<ssize_t>(total);
+}
+
+} // namespace
+} // namespace bsdtap
+
+ssize_t rte_pmd_bsdtap_writev(struct rte_pmd_bsdtap_reader *r, const struct iovec *iov,
+			      int iovcnt) noexcept
+{
+	if (r == nullptr || iovcnt < 0 || (iov == nullptr && iovcnt > 0))
+		return fail(EINVAL);
+	if (gone(r))
+		return fail(EHOSTDOWN); /* C20: before the length */
+	queue *q = r->q;
+	const uint32_t vh = q->vnet_hdr_len.load(std::memory_order_relaxed);
+	const size_t limit = vh != 0 ? vh + size_t{RTE_PMD_BSDTAP_GSO_MAX} : RTE_PMD_BSDTAP_MRU;
+	size_t len = 0;
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_base == nullptr && iov[i].iov_len > 0)
+			return fail(EINVAL);
+		len += iov[i].iov_len;
+		if (len > limit)
+			return fail(EIO); /* C22 */
+	}
+	if (len == 0)
+		return 0; /* C21 */
+	if (unlikely(vh != 0))
+		return writev_vnet(r, iov, len, vh);
+	struct rte_mempool *mp = q->mp.load(std::memory_order_acquire);
+	if (mp == nullptr) {
+		q->rx_nombuf.add(1); /* no rx queue set up: nowhere to put it */
+		return fail(ENOBUFS);
+	}
+	if (len < RTE_ETHER_HDR_LEN) {
+		q->ierrors.add(1); /* C25: the stack would drop a runt */
+		return static_cast<ssize_t>(len);
+	}
+	/* Build the chain: as many mbufs as the data room needs, one bulk get. */
+	const uint32_t room = rte_pktmbuf_data_room_size(mp) - RTE_PKTMBUF_HEADROOM;
+	const uint32_t nseg = static_cast<uint32_t>((len + room - 1) / room);
+	struct rte_mbuf *segs[RTE_PMD_BSDTAP_MRU / RTE_ETHER_MIN_LEN + 1];
+	if (nseg > RTE_DIM(segs) || alloc_segs(r, mp, segs, nseg) != 0) {
+		q->rx_nombuf.add(1); /* C23 */
+		return fail(ENOBUFS);
+	}
+	fill_chain(segs, nseg, room, len, iov, 0, 0);
+	segs[0]->port = q->port_id;
+	if (rte_ring_sp_enqueue(q->inq, segs[0]) != 0) {
+		rte_pktmbuf_free(segs[0]);
+		q->imissed.add(1); /* the input queue is full: the frame is lost */
+	} else {
+		notify_app(r);
+	}
+	return static_cast<ssize_t>(len);
 }
 
 ssize_t rte_pmd_bsdtap_write(struct rte_pmd_bsdtap_reader *r, const void *buf, size_t len) noexcept
