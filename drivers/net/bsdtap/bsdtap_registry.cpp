@@ -59,11 +59,18 @@ unsigned registry_take_all(unit **out, unsigned max) noexcept
 {
 	std::lock_guard<std::mutex> g(registry_mutex);
 	unsigned n = 0;
-	for (unit *u : units)
-		if (u != nullptr && n < max) {
-			u->refcnt.fetch_add(1);
+	for (unit *u : units) {
+		if (u == nullptr || n >= max)
+			continue;
+		/* A unit whose last reference is being dropped is still listed
+		 * until its destruction takes it out: taking a reference from
+		 * zero would destroy it twice. */
+		uint32_t c = u->refcnt.load();
+		while (c != 0 && !u->refcnt.compare_exchange_weak(c, c + 1))
+			;
+		if (c != 0)
 			out[n++] = u;
-		}
+	}
 	return n;
 }
 
