@@ -3,10 +3,10 @@
  * Burst functions: the application's tx is the original's if_start (into the
  * devq), its rx receives what the reader wrote (the inq). No lock, no log, no
  * allocation but the mbufs of a TSO request cut in software (one bulk get,
- * in the offload variant's slow path). rx makes no syscall; tx makes none unless its reader said it
- * sleeps (TAP_RWAIT: one eventfd write) or asked for SIGIO (one kill per
- * burst that queued frames), so at most two. Counters are stored once per
- * burst.
+ * in the offload variant's slow path). rx makes no syscall; tx makes none
+ * unless its reader said it sleeps (TAP_RWAIT: one eventfd write) or asked
+ * for SIGIO (one kill per burst that queued frames), so at most two.
+ * Counters are stored once per burst.
  */
 
 #include <csignal>
