@@ -305,6 +305,26 @@ TEST_F(Conformance, C09_CloneOpenGivesLowestFreeUnitFromFourAndDestroysOnClose)
 	EXPECT_NE(rte_eth_dev_get_port_by_name("net_bsdtap5", &pid), 0);
 }
 
+/* A closed unit's number is free for the clone (as its name is for a new
+ * port), but not while its device is still attached: the clone then takes
+ * the next free number instead of failing. */
+TEST_F(Conformance, C09_CloneOpenSkipsAClosedUnitStillAttached)
+{
+	int p = bt::create("net_bsdtap4", "");
+	ASSERT_GE(p, 0);
+	ASSERT_EQ(rte_eth_dev_close(static_cast<uint16_t>(p)), 0);
+	reader *c = rte_pmd_bsdtap_open(nullptr, 0, 0);
+	ASSERT_NE(c, nullptr) << rte_strerror(rte_errno);
+	EXPECT_EQ(rte_pmd_bsdtap_unit(c), RTE_PMD_BSDTAP_PREALLOCATED_UNITS + 1);
+	ASSERT_EQ(rte_pmd_bsdtap_close(&c), 0);
+	ASSERT_EQ(rte_vdev_uninit("net_bsdtap4"), 0);
+	/* Detached: 4 is the clone's again. */
+	c = rte_pmd_bsdtap_open(nullptr, 0, 0);
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(rte_pmd_bsdtap_unit(c), RTE_PMD_BSDTAP_PREALLOCATED_UNITS);
+	ASSERT_EQ(rte_pmd_bsdtap_close(&c), 0);
+}
+
 /* ------------------------------------------------ application transmits */
 
 TEST_F(Conformance, C10_NoReaderTxConsumedFreedCountedInXstat)

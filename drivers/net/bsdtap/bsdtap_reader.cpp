@@ -701,16 +701,21 @@ rte_pmd_bsdtap_reader *clone_open(uint16_t qid, int flags) noexcept
 		return nullptr;
 	}
 	char name[RTE_DEV_NAME_MAX_LEN];
+	uint32_t from = RTE_PMD_BSDTAP_PREALLOCATED_UNITS;
 	for (int attempt = 0; attempt < 8; attempt++) {
 		uint32_t n;
 		{
 			auto reg = registry_lock();
-			n = registry_free_unit_locked(RTE_PMD_BSDTAP_PREALLOCATED_UNITS);
+			n = registry_free_unit_locked(from);
 		}
 		snprintf(name, sizeof(name), "net_bsdtap%u", n);
 		int ret = rte_vdev_init(name, "");
-		if (ret == -EEXIST)
-			continue; /* taken between the lookup and the init */
+		if (ret == -EEXIST) {
+			/* Taken between the lookup and the init, or the device of a
+			 * closed (gone) unit not yet detached: the next number. */
+			from = n + 1;
+			continue;
+		}
 		if (ret != 0) {
 			rte_errno = -ret;
 			return nullptr;

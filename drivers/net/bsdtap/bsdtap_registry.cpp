@@ -78,8 +78,12 @@ uint32_t registry_free_unit_locked(uint32_t from) noexcept
 {
 	for (uint32_t n = from;; n++) {
 		bool used = false;
+		/* A unit that is gone (closed, its memory held by a reader still
+		 * open, or for a moment by the reaper's sweep) no longer has its
+		 * number, as it no longer has its name (registry_find_locked). */
 		for (unit *u : units)
-			used = used || (u != nullptr && u->unit_no == n);
+			used = used || (u != nullptr && u->unit_no == n &&
+					(u->uflags.load() & UF_GONE) == 0);
 		if (!used)
 			return n;
 	}
