@@ -6,7 +6,7 @@
  * tap0, makes its calls and closes it.
  *
  * Input: calls, each one control byte and the argument's bytes:
- *   bits 0-4  the request (0 and 17-31 are not requests: -ENOTTY);
+ *   bits 0-4  the request (0 and 19-31 are not requests: -ENOTTY);
  *   bit 5     a NULL argument;
  *   bit 6     the next byte becomes the request's top byte (a request number
  *             that only matches in its low bits is still unknown);
@@ -77,6 +77,8 @@ size_t arg_size(unsigned long req)
 	case RTE_PMD_BSDTAP_TIOCGPGRP:
 	case RTE_PMD_BSDTAP_SIOCGIFFLAGS:
 	case RTE_PMD_BSDTAP_VMIO_SIOCSIFFLAGS:
+	case RTE_PMD_BSDTAP_TAPSVNETHDR:
+	case RTE_PMD_BSDTAP_TAPGVNETHDR:
 		return sizeof(int);
 	default:
 		return 16;
@@ -85,7 +87,7 @@ size_t arg_size(unsigned long req)
 
 bool known(unsigned long req)
 {
-	return req >= RTE_PMD_BSDTAP_TAPSIFINFO && req <= RTE_PMD_BSDTAP_SIOCGIFSTATUS;
+	return req >= RTE_PMD_BSDTAP_TAPSIFINFO && req <= RTE_PMD_BSDTAP_TAPGVNETHDR;
 }
 
 int as_int(const uint8_t *p)
@@ -139,6 +141,21 @@ void check_result(rte_pmd_bsdtap_reader *r, unsigned long req, const uint8_t *ar
 			fail("TIOCSPGRP: TIOCGPGRP does not return the group set", req, 0);
 		break;
 	}
+	case RTE_PMD_BSDTAP_TAPSVNETHDR: {
+		int len = -1;
+		const int want = as_int(given);
+		if (want != 0 && want != 10 && want != 12)
+			fail("TAPSVNETHDR: a length other than 0, 10 or 12 taken", req, 0);
+		if (rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_TAPGVNETHDR, &len) != 0 || len != want)
+			fail("TAPSVNETHDR: TAPGVNETHDR does not return the length set", req, 0);
+		break;
+	}
+	case RTE_PMD_BSDTAP_TAPGVNETHDR: {
+		const int len = as_int(arg);
+		if (len != 0 && len != 10 && len != 12)
+			fail("TAPGVNETHDR: not a header length", req, 0);
+		break;
+	}
 	case RTE_PMD_BSDTAP_TAPSDEBUG: {
 		int level = 0;
 		if (rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_TAPGDEBUG, &level) != 0 ||
@@ -182,11 +199,15 @@ void call(rte_pmd_bsdtap_reader *r, const uint8_t *&p, const uint8_t *end)
 			fail("a NULL argument not refused with -EINVAL", req, ret);
 		return;
 	}
-	if (ret == 0)
+	if (ret == 0) {
 		check_result(r, req, arg.get(), given.get());
-	else if (req != RTE_PMD_BSDTAP_TAPSIFINFO && req != RTE_PMD_BSDTAP_TAPSDEBUG &&
-		 req != RTE_PMD_BSDTAP_FIOSETOWN && req != RTE_PMD_BSDTAP_TIOCSPGRP &&
-		 req != RTE_PMD_BSDTAP_VMIO_SIOCSIFFLAGS)
+	} else if (req == RTE_PMD_BSDTAP_TAPSVNETHDR) {
+		const int want = as_int(given.get());
+		if (ret != -EINVAL || want == 0 || want == 10 || want == 12)
+			fail("TAPSVNETHDR: a valid length refused, or not with -EINVAL", req, ret);
+	} else if (req != RTE_PMD_BSDTAP_TAPSIFINFO && req != RTE_PMD_BSDTAP_TAPSDEBUG &&
+		   req != RTE_PMD_BSDTAP_FIOSETOWN && req != RTE_PMD_BSDTAP_TIOCSPGRP &&
+		   req != RTE_PMD_BSDTAP_VMIO_SIOCSIFFLAGS)
 		fail("a request that cannot fail failed", req, ret);
 }
 
