@@ -10,6 +10,8 @@
  *     must be those of one plain reading of the whole input, the buffer must
  *     never fill without a whole frame in it (recv would return 0: a
  *     hang-up), and a bad prefix must end the stream where the reading ends.
+ *     Mode bit 5: each frame carries a 12-byte vnet header
+ *     (socket_vnet_hdr=12), so the limits are the header's and 64 KiB.
  *   mode bit 0 = 1, messages: records of a 2-byte big-endian length; each
  *     becomes one datagram of that many bytes, sent over a Unix dgram
  *     socket pair and received into an MRU-sized buffer as the pump does.
@@ -50,15 +52,16 @@ struct frame_ref {
 
 /* The framing read plainly, without the pump's buffer: frames up to the
  * first incomplete one or the first bad prefix (*bad). */
-std::vector<frame_ref> read_plain(const uint8_t *s, size_t n, bool *bad)
+std::vector<frame_ref> read_plain(const uint8_t *s, size_t n, uint32_t vh, bool *bad)
 {
+	const uint32_t max = vh + (vh != 0 ? RTE_PMD_BSDTAP_GSO_MAX : RTE_PMD_BSDTAP_MRU);
 	std::vector<frame_ref> out;
 	size_t off = 0;
 	*bad = false;
 	while (n - off >= 4) {
 		uint32_t len = (uint32_t{s[off]} << 24) | (uint32_t{s[off + 1]} << 16) |
 			       (uint32_t{s[off + 2]} << 8) | uint32_t{s[off + 3]};
-		if (len < 14 || len > RTE_PMD_BSDTAP_MRU) {
+		if (len < vh + 14 || len > max) {
 			*bad = true;
 			break;
 		}
@@ -82,9 +85,10 @@ void run_stream(uint8_t mode, const uint8_t *data, size_t size)
 	const uint8_t *s = data + 4;
 	const size_t n = size - 4;
 	const size_t max_chunk = size_t{1} << ((mode >> 1) & 15);
+	const uint32_t vh = (mode & 0x20) != 0 ? 12 : 0;
 
 	bool plain_bad;
-	const std::vector<frame_ref> want = read_plain(s, n, &plain_bad);
+	const std::vector<frame_ref> want = read_plain(s, n, vh, &plain_bad);
 
 	std::vector<frame_ref> got;
 	size_t fed = 0, held = 0, base = 0; /* base: stream offset of g_buf[0] */
@@ -99,18 +103,20 @@ void run_stream(uint8_t mode, const uint8_t *data, size_t size)
 		memcpy(g_buf + held, s + fed, chunk);
 		fed += chunk;
 		held += chunk;
-		const bsdtap::stream_cut_result r =
-		    bsdtap::stream_cut(g_buf, held, [&](const uint8_t *f, size_t len) {
+		const bsdtap::stream_cut_result r = bsdtap::stream_cut(
+		    g_buf, held,
+		    [&](const uint8_t *f, size_t len) {
 			    if (f < g_buf + stream_prefix_len || f + len > g_buf + held)
 				    fail("frame outside the bytes held");
-			    if (!bsdtap::stream_len_ok(static_cast<uint32_t>(len)))
+			    if (!bsdtap::stream_len_ok(static_cast<uint32_t>(len), vh))
 				    fail("frame of a length the prefix check refuses");
 			    got.push_back({base + static_cast<size_t>(f - g_buf), len});
-		    });
+		    },
+		    vh);
 		if (r.used > held)
 			fail("more bytes used than held");
 		if (r.bad) {
-			if (bsdtap::stream_len_ok(r.bad_len))
+			if (bsdtap::stream_len_ok(r.bad_len, vh))
 				fail("a good length reported bad");
 			bad = true;
 			break;
