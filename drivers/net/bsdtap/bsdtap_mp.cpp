@@ -33,7 +33,6 @@ int queue_open_primary(unit *u, queue *q, int32_t pid, bool builtin) noexcept;
 int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcept;
 bool queue_reap(unit *u, queue *q) noexcept;
 void queue_purge_stale(unit *u, queue *q) noexcept;
-void unit_destroy(unit *u) noexcept;
 
 namespace
 {
