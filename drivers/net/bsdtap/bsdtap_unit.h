@@ -53,6 +53,20 @@ extern const struct rte_eth_link link_template;
 void fill_link(const unit *u, struct rte_eth_link *link) noexcept;
 void lsc_alarm(void *arg) noexcept;
 
+/* A queue's open and close, the primary's half (for its own readers, for a
+ * secondary's over rte_mp, and for a dead reader's, C45); pid is the
+ * claimant (queue::opener_pid). queue_open_primary: 0, or -EBUSY when pid
+ * no longer holds the claim; queue_close_primary: 0, or -ESRCH when it was
+ * released already; *destroyed (if given): that dropped the unit's last
+ * reference. queue_reap: releases q if its claimant's process is dead;
+ * queue_purge_stale: purges what a tx queued on a queue nobody holds. */
+int queue_open_primary(unit *u, queue *q, int32_t pid, bool builtin) noexcept;
+int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcept;
+bool queue_reap(unit *u, queue *q) noexcept;
+void queue_purge_stale(unit *u, queue *q) noexcept;
+/* Whether pid's process is gone (kill(pid, 0) finds no such process). */
+bool pid_gone(int32_t pid) noexcept;
+
 /* --------------------------------------------------------- port effects */
 
 /*
