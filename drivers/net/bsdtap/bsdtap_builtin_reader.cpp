@@ -27,6 +27,7 @@
 #include "bsdtap_log.h"
 #include "bsdtap_reader_internal.h"
 #include "bsdtap_socket_reader.h"
+#include "bsdtap_unit.h"
 
 namespace bsdtap
 {

@@ -3,29 +3,25 @@
  * net_bsdtap: ethdev ops, probe and remove. The application's side of the
  * unit (the original's ifnet half): tapifinit/tapifstop are dev_start and
  * dev_stop, the tap's creation is probe, MOD_UNLOAD's EBUSY is remove.
+ * What the unit is and does on its own (its creation, references, purges
+ * and link) is in bsdtap_unit_life.cpp.
  */
 
 #include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <mutex>
-#include <new>
 
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <bus_vdev_driver.h>
 #include <ethdev_driver.h>
 #include <ethdev_vdev.h>
 #include <rte_alarm.h>
-#include <rte_cycles.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
-#include <rte_pause.h>
 #include <rte_version.h>
 
 #include "bsdtap_internal.h"
@@ -33,6 +29,7 @@
 #include "bsdtap_log.h"
 #include "bsdtap_mp.h"
 #include "bsdtap_registry.h"
+#include "bsdtap_unit.h"
 
 RTE_LOG_REGISTER(bsdtap_logtype, pmd.net.bsdtap, NOTICE);
 
@@ -57,44 +54,6 @@ pmd_internals *internals_of(struct rte_eth_dev *dev) noexcept
 
 /* MTU bounds: a frame of TAPMRU bytes is the largest a reader may write. */
 constexpr uint16_t max_mtu = RTE_PMD_BSDTAP_MRU - RTE_ETHER_HDR_LEN;
-/* Link speed reported until a reader sets a baudrate (TAPSIFINFO). */
-constexpr uint64_t default_baudrate = 10ULL * 1000 * 1000 * 1000;
-
-const struct rte_eth_link link_template = {
-    .link_speed = RTE_ETH_SPEED_NUM_10G,
-    .link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
-    .link_autoneg = RTE_ETH_LINK_FIXED,
-    .link_status = RTE_ETH_LINK_DOWN,
-};
-
-void fill_link(const unit *u, struct rte_eth_link *link) noexcept
-{
-	*link = link_template;
-	uint64_t mbps = u->baudrate.load(std::memory_order_relaxed) / 1000000;
-	link->link_speed = mbps > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(mbps);
-	link->link_status = unit_link_should_be_up(u) ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
-}
-
-/* Runs on EAL's interrupt thread, so an LSC callback never runs on a
- * reader's thread or under a reader's call. */
-void lsc_alarm(void *arg) noexcept
-{
-	auto port = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(arg));
-	if (!rte_eth_dev_is_valid_port(port))
-		return;
-	struct rte_eth_dev *dev = &rte_eth_devices[port];
-	unit *u = unit_of(dev);
-	if (u == nullptr)
-		return;
-	struct rte_eth_link link;
-	fill_link(u, &link);
-	uint32_t want = link.link_status;
-	if (u->link_up.exchange(want) == want)
-		return;
-	rte_eth_linkstatus_set(dev, &link);
-	BSDTAP_LOG(INFO, "%s: link %s", u->iface, want ? "up" : "down");
-	rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, nullptr);
-}
 
 /* ------------------------------------------------------------------ ops */
 
@@ -597,106 +556,6 @@ bool unit_number(const char *name, uint32_t *out) noexcept
 	return true;
 }
 
-/* C01: 00:bd, three bytes of a clock, the unit number's low byte. */
-void fake_mac(uint32_t unit_no, struct rte_ether_addr *mac) noexcept
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t ticks = static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-	mac->addr_bytes[0] = 0x00;
-	mac->addr_bytes[1] = 0xbd;
-	mac->addr_bytes[2] = static_cast<uint8_t>(ticks);
-	mac->addr_bytes[3] = static_cast<uint8_t>(ticks >> 8);
-	mac->addr_bytes[4] = static_cast<uint8_t>(ticks >> 16);
-	mac->addr_bytes[5] = static_cast<uint8_t>(unit_no);
-}
-
-/* Frees a unit's rings, fds and memory (not listed in the registry). */
-void unit_free(unit *u) noexcept
-{
-	for (queue &q : u->q) {
-		unit_purge_devq(&q);
-		unit_purge_inq(&q);
-		unit_purge_retq(&q);
-		rte_ring_free(q.devq);
-		rte_ring_free(q.retq);
-		rte_ring_free(q.inq);
-		if (q.efd >= 0)
-			close(q.efd);
-		if (q.intr_efd >= 0)
-			close(q.intr_efd);
-		q.~queue();
-	}
-	u->~unit();
-	rte_free(u);
-}
-
-unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int socket) noexcept
-{
-	void *mem = rte_zmalloc_socket("bsdtap_unit", sizeof(unit), RTE_CACHE_LINE_SIZE, socket);
-	if (mem == nullptr)
-		return nullptr;
-	unit *u = new (mem) unit();
-	snprintf(u->name, sizeof(u->name), "%s", name);
-	memcpy(u->iface, args.iface, sizeof(u->iface));
-	u->unit_no = unit_no;
-	u->nb_queues = args.queues;
-	u->uid = geteuid();
-	u->args = args;
-	u->baudrate.store(default_baudrate);
-	if (args.vmnet)
-		u->uflags.fetch_or(UF_VMNET);
-	struct rte_ether_addr mac = args.mac;
-	if (!args.has_mac)
-		fake_mac(unit_no, &mac);
-	unit_set_mac(u, &mac);
-	for (uint16_t i = 0; i < BSDTAP_MAX_QUEUES; i++)
-		u->q[i].qid = i;
-	const bool asym = membarrier_register();
-	/* Ring names are system-wide: make them unique per unit and queue. */
-	static std::atomic<uint32_t> serial{0};
-	uint32_t id = serial.fetch_add(1);
-	for (uint16_t i = 0; i < u->nb_queues; i++) {
-		queue &q = u->q[i];
-		char rn[RTE_RING_NAMESIZE];
-		/* The devq's consumer is the reader, and control purges it on stop
-		 * and close: the reader's dequeues are single-consumer when it can
-		 * be kept out of a purge (membarrier, rd_busy), multi-consumer
-		 * otherwise, and the purge's multi-consumer; each names its mode.
-		 * The ring is single-consumer by default so that a copying read can
-		 * use the peek calls (start moves the head, finish the tail). The
-		 * producer is one tx lcore. The inq is strictly SP/SC. */
-		snprintf(rn, sizeof(rn), "bsdtap%" PRIu32 "_%" PRIu32 "_d%u", getpid() % 100000, id,
-			 i);
-		q.devq = rte_ring_create(rn, args.ring_size, socket,
-					 RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-		snprintf(rn, sizeof(rn), "bsdtap%" PRIu32 "_%" PRIu32 "_i%u", getpid() % 100000, id,
-			 i);
-		q.inq = rte_ring_create(rn, args.ring_size, socket,
-					RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-		/* Room for everything the devq can have handed out, plus a burst. */
-		snprintf(rn, sizeof(rn), "bsdtap%" PRIu32 "_%" PRIu32 "_r%u", getpid() % 100000, id,
-			 i);
-		q.retq = rte_ring_create(rn, args.ring_size + 64, socket,
-					 RING_F_SP_ENQ | RING_F_EXACT_SZ);
-		q.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (q.efd >= 0)
-			q.intr_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (q.devq == nullptr || q.inq == nullptr || q.retq == nullptr || q.efd < 0 ||
-		    q.intr_efd < 0) {
-			BSDTAP_LOG(ERR, "%s: queue %u: cannot create rings or eventfds: %s", name,
-				   i,
-				   rte_strerror(q.efd < 0 || q.intr_efd < 0 ? errno : rte_errno));
-			unit_free(u);
-			return nullptr;
-		}
-		if (args.vmnet)
-			q.flags.fetch_or(QF_VMNET);
-		q.asym_fence = asym;
-	}
-	return u;
-}
-
 int probe_secondary(struct rte_vdev_device *vdev, const char *name) noexcept
 {
 	struct rte_eth_dev *dev = rte_eth_dev_attach_secondary(name);
@@ -891,208 +750,6 @@ unit *unit_of_port(uint16_t port_id) noexcept
 	if (!rte_eth_dev_is_valid_port(port_id) || rte_eth_devices[port_id].dev_ops != &ops)
 		return nullptr;
 	return unit_of(&rte_eth_devices[port_id]);
-}
-
-void unit_destroy(unit *u) noexcept
-{
-	registry_remove(u);
-	unit_free(u);
-}
-
-bool unit_put(unit *u) noexcept
-{
-	if (u->refcnt.fetch_sub(1) != 1)
-		return false;
-	if (primary_process) {
-		unit_destroy(u);
-	} else {
-		/* Rings and eventfds are the primary's to free. */
-		registry_remove(u);
-		mp_notify(MP_RELEASE, u, 0);
-	}
-	return true;
-}
-
-/*
- * A reader process may die at any instruction (C45), and with it the one
- * side of each ring it owns: the devq's consumer, the retq's and the inq's
- * producer. rte_ring moves a head, copies, then moves the tail; a death in
- * between leaves head and tail apart, and the next multi-consumer (or
- * multi-producer) operation would wait for that tail forever. Once that
- * reader is known to be gone (its pid is dead, or it is closing), nobody
- * else works that side, and the side is put back:
- *  - devq: the slots between its consumer tail and head still hold the
- *    frames the dead reader was taking (the producer cannot reuse them
- *    before the tail moves). If a copying read had already put them on the
- *    retq (rd_handoff, the retq's tail moved past rd_retq_mark), the tail
- *    goes to the head; otherwise the head goes back to the tail and the
- *    purge frees them: nothing leaks;
- *  - retq, inq: the producer head goes back to the tail; what the dead
- *    reader was enqueueing there never became visible, and those mbufs are
- *    lost with it (they were in its hands: see doc/reader-api.md).
- * The caller holds purge_mtx, so no other purge dequeues meanwhile.
- */
-static void repair_rings(queue *q) noexcept
-{
-	struct rte_ring *d = q->devq;
-	uint32_t t = __atomic_load_n(&d->cons.tail, __ATOMIC_ACQUIRE);
-	uint32_t h = __atomic_load_n(&d->cons.head, __ATOMIC_ACQUIRE);
-	if (h != t) {
-		bool on_retq = q->rd_handoff.load() != 0 &&
-			       __atomic_load_n(&q->retq->prod.tail, __ATOMIC_ACQUIRE) !=
-				   q->rd_retq_mark.load();
-		if (on_retq)
-			__atomic_store_n(&d->cons.tail, h, __ATOMIC_RELEASE);
-		else
-			__atomic_store_n(&d->cons.head, t, __ATOMIC_RELEASE);
-		BSDTAP_LOG(NOTICE, "queue %u: devq repaired after a dead reader (%u frames %s)",
-			   q->qid, h - t, on_retq ? "were handed back" : "back in the devq");
-	}
-	q->rd_handoff.store(0);
-	q->rd_busy.store(0);
-	for (struct rte_ring *r : {q->retq, q->inq}) {
-		if (r == nullptr)
-			continue;
-		uint32_t pt = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&r->prod.head, __ATOMIC_ACQUIRE) != pt)
-			__atomic_store_n(&r->prod.head, pt, __ATOMIC_RELEASE);
-	}
-}
-
-static bool pid_dead(int32_t pid) noexcept
-{
-	return pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH);
-}
-
-/*
- * Keep a live reader out of the devq while it is purged. Single-consumer
- * readers (see devq_take in the reader): the caller has raised q->purging;
- * the membarrier pairs with the reader's compiler barrier between its
- * rd_busy store and its purging load, so either the reader sees purging and
- * stays out, or rd_busy is seen here and the reader's dequeue is waited
- * for. Multi-consumer readers (no membarrier): a dequeue in progress (head
- * ahead of tail) is waited for. Either wait looks at the claimant's pid:
- * a dead (or absent) reader is not waited for, its rings are repaired; one
- * that stays inside for a second (stopped by a debugger, say) is, after a
- * warning, left alone: no purge. Nothing here waits without a bound.
- */
-static bool exclude_devq_reader(queue *q) noexcept
-{
-	if (q->asym_fence)
-		reader_sleep_fence(q);
-	const struct rte_ring *d = q->devq;
-	auto inside = [q, d] {
-		return q->asym_fence ? q->rd_busy.load(std::memory_order_acquire) != 0
-				     : __atomic_load_n(&d->cons.head, __ATOMIC_ACQUIRE) !=
-					   __atomic_load_n(&d->cons.tail, __ATOMIC_ACQUIRE);
-	};
-	const uint64_t hz = rte_get_timer_hz();
-	const uint64_t start = rte_get_timer_cycles();
-	while (inside()) {
-		if (pid_dead(q->opener_pid.load())) {
-			repair_rings(q);
-			break;
-		}
-		if (rte_get_timer_cycles() - start > hz) {
-			BSDTAP_LOG(
-			    WARNING,
-			    "queue %u: reader pid %d stays inside a dequeue; devq not purged",
-			    q->qid, q->opener_pid.load());
-			return false;
-		}
-		rte_pause();
-	}
-	return true;
-}
-
-/* Purges run in the primary (control, the rte_mp thread, the dead-reader
- * check): one at a time, so a repair never races another purge's dequeue. */
-static std::mutex purge_mtx;
-
-void unit_purge_devq(queue *q, bool reader_gone) noexcept
-{
-	if (q->devq == nullptr)
-		return;
-	struct rte_mbuf *m[64];
-	unsigned n;
-	uint64_t total = 0;
-	std::lock_guard<std::mutex> lk(purge_mtx);
-	q->purging.fetch_add(1);
-	bool ok = true;
-	if (reader_gone)
-		repair_rings(q);
-	else
-		ok = exclude_devq_reader(q);
-	if (ok) {
-		while ((n = rte_ring_mc_dequeue_burst(q->devq, reinterpret_cast<void **>(m), 64,
-						      nullptr)) > 0) {
-			rte_pktmbuf_free_bulk(m, n);
-			total += n;
-		}
-	}
-	q->purging.fetch_sub(1);
-	struct rte_mbuf *held = q->held.exchange(nullptr);
-	if (held != nullptr) {
-		rte_pktmbuf_free(held);
-		total++;
-	}
-	if (total > 0)
-		q->purged.add_shared(total);
-}
-
-void unit_repair_rings(queue *q) noexcept
-{
-	std::lock_guard<std::mutex> lk(purge_mtx);
-	repair_rings(q);
-}
-
-void unit_purge_retq(queue *q) noexcept
-{
-	if (q->retq == nullptr)
-		return;
-	struct rte_mbuf *m[64];
-	unsigned n;
-	while ((n = rte_ring_mc_dequeue_burst(q->retq, reinterpret_cast<void **>(m), 64, nullptr)) >
-	       0)
-		rte_pktmbuf_free_bulk(m, n);
-}
-
-void unit_purge_inq(queue *q) noexcept
-{
-	if (q->inq == nullptr)
-		return;
-	struct rte_mbuf *m[64];
-	unsigned n;
-	uint64_t total = 0;
-	while ((n = rte_ring_sc_dequeue_burst(q->inq, reinterpret_cast<void **>(m), 64, nullptr)) >
-	       0) {
-		rte_pktmbuf_free_bulk(m, n);
-		total += n;
-	}
-	if (total > 0)
-		q->inq_purged.add_shared(total);
-}
-
-bool unit_link_should_be_up(const unit *u) noexcept
-{
-	uint32_t f = u->uflags.load();
-	if ((f & UF_STARTED) == 0 || (f & UF_GONE) != 0)
-		return false;
-	return (f & UF_VMNET) != 0 || u->nb_open.load() > 0;
-}
-
-void unit_link_changed(unit *u) noexcept
-{
-	if ((u->uflags.load() & UF_GONE) != 0)
-		return;
-	rte_eal_alarm_set(1, lsc_alarm, reinterpret_cast<void *>(uintptr_t{u->port_id}));
-}
-
-void queue_wake(queue *q) noexcept
-{
-	if (q->efd >= 0) {
-		efd_post(q->efd);
-	}
 }
 
 } // namespace bsdtap

@@ -267,27 +267,11 @@ inline void unit_set_mac(unit *u, const struct rte_ether_addr *a) noexcept
 	u->mac_bits.store(v, std::memory_order_relaxed);
 }
 
-/* Unit helpers shared by the ethdev ops and the reader API. */
+/* Unit helpers shared by the ethdev ops and the reader API (bsdtap_ethdev.cpp;
+ * the unit's lifecycle is declared in bsdtap_unit.h). */
 unit *unit_of(struct rte_eth_dev *dev) noexcept;
 /* The unit of port_id if it is a bsdtap port of this process, else nullptr. */
 unit *unit_of_port(uint16_t port_id) noexcept;
-/* Drop a reference; true when it was the last (the unit is gone). */
-bool unit_put(unit *u) noexcept;
-/* Empty the devq (C39, C42). reader_gone: the queue's reader is dead or
- * closing, so nobody else dequeues: what a dead one left half done in the
- * rings is repaired first (see unit_purge_devq). */
-void unit_purge_devq(queue *q, bool reader_gone = false) noexcept;
-void unit_purge_inq(queue *q) noexcept;
-/* Put back what a dead reader left half done in its rings (devq consumer,
- * retq and inq producer); only once that reader is known gone. */
-void unit_repair_rings(queue *q) noexcept;
-/* Free what readers handed back (retq); any thread. */
-void unit_purge_retq(queue *q) noexcept;
-/* Re-evaluate the link and tell the application (LSC) if it changed. */
-void unit_link_changed(unit *u) noexcept;
-/* Wake a reader sleeping on q (state change, not a burst). */
-void queue_wake(queue *q) noexcept;
-bool unit_link_should_be_up(const unit *u) noexcept;
 
 /* Burst functions (bsdtap_rxtx.cpp). */
 uint16_t eth_bsdtap_rx(void *q, struct rte_mbuf **bufs, uint16_t nb) noexcept;

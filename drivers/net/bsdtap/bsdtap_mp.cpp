@@ -3,7 +3,9 @@
  * Multi-process channel. Messages carry the unit's ethdev name and a queue;
  * the primary answers on its rte_mp thread. The unit state itself is in
  * shared memory: only what is process-local (the eventfd, ethdev control
- * calls, LSC callbacks) goes through here.
+ * calls, LSC callbacks) goes through here. What the primary does for a
+ * secondary's open, close or dead reader is the unit's (bsdtap_unit.h), as
+ * for its own readers.
  */
 
 #include "bsdtap_mp.h"
@@ -27,13 +29,6 @@
 
 namespace bsdtap
 {
-
-/* Defined in bsdtap_reader.cpp: the primary's side of open and close. */
-int queue_open_primary(unit *u, queue *q, int32_t pid, bool builtin) noexcept;
-int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcept;
-bool queue_reap(unit *u, queue *q) noexcept;
-void queue_purge_stale(unit *u, queue *q) noexcept;
-void unit_destroy(unit *u) noexcept;
 
 namespace
 {

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The reader API: the original's character device (tapopen, tapclose,
- * tapread, tapwrite, tappoll, tapioctl) over a unit's queue pair.
+ * tapread, tapwrite, tappoll, tapioctl) over a unit's queue pair. The
+ * primary's half of an open and a close (the counts in the unit, the
+ * purges, what they do to the port) is in bsdtap_unit_life.cpp.
  *
  * The reader is the devq's consumer and the inq's producer. It takes no
  * lock; it sleeps with the TAP_RWAIT protocol described at arm() below.
@@ -27,7 +29,6 @@
 #include <ethdev_driver.h>
 #include <rte_bus_vdev.h>
 #include <rte_errno.h>
-#include <rte_interrupts.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -410,159 +411,6 @@ ssize_t fail(int err) noexcept
 } // namespace
 
 /* ---------------------------------------------------------- open / close */
-
-void unit_after_open(unit *u) noexcept;
-void unit_after_close(unit *u) noexcept;
-
-namespace
-{
-
-/* Primary only: makes a queue's claim and its counts in the unit change
- * together (queue::opener_pid, queue::counted), wherever an open or a
- * release runs: a reader's thread, the rte_mp thread for secondary readers,
- * the dead-reader check. */
-std::mutex owner_mtx;
-
-bool pid_gone(int32_t pid) noexcept
-{
-	return kill(pid, 0) != 0 && errno == ESRCH;
-}
-
-} // namespace
-
-/* Primary: the primary's half of an open of q by the claimant pid: count
- * the handle in the unit, make the queue clean (whatever its last reader
- * left), mark it open. -EBUSY when pid no longer holds the claim. */
-int queue_open_primary(unit *u, queue *q, int32_t pid, bool builtin) noexcept
-{
-	{
-		std::lock_guard<std::mutex> lk(owner_mtx);
-		if (q->opener_pid.load() != pid)
-			return -EBUSY;
-		if (q->counted.exchange(builtin ? 2 : 1) == 0) {
-			u->refcnt.fetch_add(1);
-			u->nb_open.fetch_add(1);
-			if (builtin)
-				u->nb_builtin.fetch_add(1);
-		}
-		/* Frames a tx queued while racing the previous close are stale,
-		 * unless vmnet, where the devq buffers output while nobody reads.
-		 * Either way the previous reader is gone: its rings are repaired. */
-		if ((u->uflags.load() & UF_VMNET) == 0)
-			unit_purge_devq(q, true);
-		else
-			unit_repair_rings(q);
-		q->remote_mac = unit_mac(u); /* C05, C34 */
-		q->sigio_owner.store(0);
-		q->flags.fetch_or(QF_OPEN);
-	}
-	unit_after_open(u);
-	BSDTAP_LOG(DEBUG, "%s: queue %u opened by pid %d", u->iface, q->qid, pid);
-	return 0;
-}
-
-/*
- * Primary: the closing half of tapclose for one queue, for a reader that
- * closes and for one whose process died without closing (C45) at any
- * point, its open included. -ESRCH when pid does not hold the claim (it was
- * released already). The claim is cleared last: no open gets the queue
- * before it is clean. Drops the handle's reference; *destroyed (if given)
- * says whether that was the unit's last.
- */
-int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcept
-{
-	uint32_t c;
-	{
-		std::lock_guard<std::mutex> lk(owner_mtx);
-		if (q->opener_pid.load() != pid)
-			return -ESRCH;
-		/* C33: owner and async are cleared on close. The tx stops
-		 * queueing before the purge (C10 from now on); a tx burst that
-		 * looked at the flag just before may still queue its frames after
-		 * it: the next open, port stop or close, or the periodic check
-		 * (queue_purge_stale), purges them. */
-		q->flags.fetch_and(~(QF_ASYNC | QF_RWAIT | QF_OPEN));
-		q->sigio_owner.store(0);
-		unit_purge_devq(q, true); /* C42 */
-		/* A reader that closes has emptied its write cache; one that
-		 * died has not: its mbufs go back to the pool. A death inside a
-		 * cache operation at worst leaves out the few mbufs that were in
-		 * its hands then. */
-		if (struct rte_mempool_cache *wc = q->rd_cache.exchange(nullptr)) {
-			rte_mempool_cache_flush(wc, q->rd_cache_mp.load());
-			rte_mempool_cache_free(wc);
-		}
-		c = q->counted.exchange(0);
-		if (c != 0) {
-			/* FreeBSD's close ends the vnet-header mode: here the
-			 * unit's last close does. */
-			if (u->nb_open.fetch_sub(1) == 1)
-				for (uint16_t i = 0; i < u->nb_queues; i++)
-					u->q[i].vnet_hdr_len.store(0);
-			if (c == 2)
-				u->nb_builtin.fetch_sub(1);
-		}
-		q->opener_pid.store(0);
-	}
-	/* A unit whose reader died inside its open was never counted nor
-	 * opened as far as the port knows: nothing to undo there. */
-	if (c != 0)
-		unit_after_close(u);
-	bool gone = c != 0 && unit_put(u);
-	if (destroyed != nullptr)
-		*destroyed = gone;
-	return 0;
-}
-
-/* Primary: frames a tx queued on q while racing the last close, with no
- * reader since: purged, so that they do not sit there out of the pool
- * until the next open (vmnet keeps them: its devq buffers output). */
-void queue_purge_stale(unit *u, queue *q) noexcept
-{
-	if ((u->uflags.load() & UF_VMNET) != 0 || q->devq == nullptr || ring_empty_now(q->devq))
-		return;
-	std::lock_guard<std::mutex> lk(owner_mtx);
-	if (q->opener_pid.load() == 0)
-		unit_purge_devq(q, true);
-}
-
-/* Primary: release q if its claimant's process is dead (C45). */
-bool queue_reap(unit *u, queue *q) noexcept
-{
-	int32_t pid = q->opener_pid.load();
-	if (pid <= 0 || pid == getpid() || !pid_gone(pid))
-		return false;
-	if (queue_close_primary(u, q, pid, nullptr) != 0)
-		return false;
-	BSDTAP_LOG(NOTICE, "%s: queue %u: reader pid %d died without closing; released", u->iface,
-		   q->qid, pid);
-	return true;
-}
-
-/* Primary only: what an open does to the port (C04, C06). The start runs
- * where every port effect runs (bsdtap_unit.h); an open from a secondary
- * (the rte_mp thread) does not wait for it. */
-void unit_after_open(unit *u) noexcept
-{
-	if (u->args.up_on_open && (u->uflags.load() & UF_STARTED) == 0)
-		port_effect_run(u, port_effect::start_for_open, 0, !mp_in_handler());
-	else
-		unit_link_changed(u);
-}
-
-/* Primary only: what a close does to the port (C42, C43, C09). Opens,
- * closes and the dead-reader check of other threads and processes do not
- * wait for the stop or the destruction. */
-void unit_after_close(unit *u) noexcept
-{
-	const uint32_t f = u->uflags.load();
-	if ((f & UF_GONE) != 0)
-		return;
-	unit_link_changed(u);
-	if (u->nb_open.load() == 0 && (f & (UF_CLOSEDOWN | UF_CLONE)) != 0)
-		port_effect_run(u, port_effect::stop_for_close, 0,
-				!mp_in_handler() && !rte_thread_is_intr());
-}
 
 namespace
 {

@@ -74,6 +74,7 @@
 #include "bsdtap_internal.h"
 #include "bsdtap_log.h"
 #include "bsdtap_reader_internal.h"
+#include "bsdtap_unit.h"
 
 namespace bsdtap
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A unit's effects on its port, in one context: see bsdtap_unit.h. And the
- * port lock that the application shares (rte_pmd_bsdtap_port_lock()).
+ * port lock that the application shares (rte_pmd_bsdtap_port_lock()). The
+ * rest of the unit's life is in bsdtap_unit_life.cpp.
  *
  * An effect is posted to EAL's interrupt thread as an alarm. There it takes
  * the port lock without waiting (an application holding it may itself wait
