@@ -51,7 +51,7 @@
 
 #include "rte_pmd_bsdtap.hpp"
 
-#include "pcap_read.h"
+#include "bsdtap-reader/pcap_read.h"
 
 namespace
 {
