@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Fuzz target: the capture file reader of bsdtap-reader replay
- * (app/pcap_read.cpp). The input is the file, pcap or pcapng, read from
- * memory. A load that succeeds must hold frames that replay can write: at
- * least one, each of 1 to MRU bytes, inside the loaded data; one that
- * fails must say why.
+ * (app/bsdtap-reader/pcap_read.cpp). The input is the file, pcap or
+ * pcapng, read from memory. A load that succeeds must hold frames that
+ * replay can write: at least one, each of 1 to MRU bytes, inside the
+ * loaded data; one that fails must say why.
  */
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "pcap_read.h"
+#include "bsdtap-reader/pcap_read.h"
 #include "rte_pmd_bsdtap.h"
 
 namespace
