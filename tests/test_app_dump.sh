@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Integration: `bsdtap-reader dump`, a DPDK secondary process, writes the
 # frames stock dpdk-testpmd (the primary) transmits in txonly mode to a
-# capture file: pcap (written with libpcap) and pcapng (written by the
+# capture file: pcap and pcapng (both written by the
 # reader). tcpdump and tshark must read each, with the count the reader
 # reports, and see testpmd's UDP frames. Write errors (/dev/full,
 # /proc/version, a file size limit) end it with status 1 and the count of
