@@ -36,17 +36,19 @@ protected:
 	uint16_t port_ = 0;
 	rte_pmd_bsdtap_reader *r_ = nullptr;
 
-	/* A port with these offloads, started, and a reader on queue 0. */
-	void open_port(uint64_t rx, uint64_t tx, rte_mempool *mp = nullptr,
-		       const char *devargs = "")
+	/* A port with these devargs and offloads (and LRO's largest
+	 * aggregate), started. */
+	void start_port(const char *devargs, uint64_t rx, uint64_t tx, rte_mempool *mp = nullptr,
+			uint32_t lro_max = 0)
 	{
 		name_ = bt::unique_name();
 		int p = bt::create(name_, devargs);
 		ASSERT_GE(p, 0);
 		ports_.push_back(name_);
-		port_ = static_cast<uint16_t>(p);
+		port_ = p;
 		rte_eth_conf conf{};
 		conf.rxmode.offloads = rx;
+		conf.rxmode.max_lro_pkt_size = lro_max;
 		conf.txmode.offloads = tx;
 		ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
 		ASSERT_EQ(rte_eth_rx_queue_setup(port_, 0, 256, rte_socket_id(), nullptr,
@@ -54,6 +56,13 @@ protected:
 			  0);
 		ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 256, rte_socket_id(), nullptr), 0);
 		ASSERT_EQ(rte_eth_dev_start(port_), 0);
+	}
+
+	/* The same, and a reader on queue 0. */
+	void open_port(uint64_t rx, uint64_t tx, rte_mempool *mp = nullptr,
+		       const char *devargs = "", uint32_t lro_max = 0)
+	{
+		ASSERT_NO_FATAL_FAILURE(start_port(devargs, rx, tx, mp, lro_max));
 		r_ = rte_pmd_bsdtap_open(name_.c_str(), 0, 0);
 		ASSERT_NE(r_, nullptr);
 	}
@@ -481,17 +490,8 @@ TEST_F(Offload, TxWithoutTheOffloadSendsTheFrameAsIs)
  * comes back with good verdicts. */
 TEST_F(Offload, EchoWithBothOffloadsComesBackGood)
 {
-	std::string name = bt::unique_name();
-	int p = bt::create(name, "reader=echo");
-	ASSERT_GE(p, 0);
-	ports_.push_back(name);
-	rte_eth_conf conf{};
-	conf.rxmode.offloads = rx_ck;
-	conf.txmode.offloads = tx_ck;
-	ASSERT_EQ(rte_eth_dev_configure(p, 1, 1, &conf), 0);
-	ASSERT_EQ(rte_eth_rx_queue_setup(p, 0, 256, rte_socket_id(), nullptr, bt::pool()), 0);
-	ASSERT_EQ(rte_eth_tx_queue_setup(p, 0, 256, rte_socket_id(), nullptr), 0);
-	ASSERT_EQ(rte_eth_dev_start(p), 0);
+	ASSERT_NO_FATAL_FAILURE(start_port("reader=echo", rx_ck, tx_ck));
+	const uint16_t p = port_;
 	spec s{.proto = TCP};
 	layout l = layout_of(s);
 	rte_mbuf *m = bt::mbuf_of(build(s, false));
@@ -499,8 +499,8 @@ TEST_F(Offload, EchoWithBothOffloadsComesBackGood)
 	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
 	m->l2_len = static_cast<uint8_t>(l.l2);
 	m->l3_len = static_cast<uint16_t>(l.l3);
-	ASSERT_EQ(bt::tx1(static_cast<uint16_t>(p), 0, m), 1);
-	auto got = bt::rx_wait(static_cast<uint16_t>(p), 0, 1);
+	ASSERT_EQ(bt::tx1(p, 0, m), 1);
+	auto got = bt::rx_wait(p, 0, 1);
 	ASSERT_EQ(got.size(), 1u);
 	EXPECT_EQ(ipf(got[0]->ol_flags), RTE_MBUF_F_RX_IP_CKSUM_GOOD);
 	EXPECT_EQ(l4f(got[0]->ol_flags), RTE_MBUF_F_RX_L4_CKSUM_GOOD);
@@ -556,27 +556,6 @@ protected:
 	void set_vnet(int len)
 	{
 		ASSERT_EQ(rte_pmd_bsdtap_ioctl(r_, RTE_PMD_BSDTAP_TAPSVNETHDR, &len), 0);
-	}
-
-	/* A port with these offloads (and max_lro_pkt_size), a reader on it. */
-	void open_lro(uint64_t rx, uint32_t lro_max)
-	{
-		name_ = bt::unique_name();
-		int p = bt::create(name_, "");
-		ASSERT_GE(p, 0);
-		ports_.push_back(name_);
-		port_ = static_cast<uint16_t>(p);
-		rte_eth_conf conf{};
-		conf.rxmode.offloads = rx;
-		conf.rxmode.max_lro_pkt_size = lro_max;
-		ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
-		ASSERT_EQ(
-		    rte_eth_rx_queue_setup(port_, 0, 1024, rte_socket_id(), nullptr, bt::pool()),
-		    0);
-		ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 256, rte_socket_id(), nullptr), 0);
-		ASSERT_EQ(rte_eth_dev_start(port_), 0);
-		r_ = rte_pmd_bsdtap_open(name_.c_str(), 0, 0);
-		ASSERT_NE(r_, nullptr);
 	}
 
 	/* The reader writes header h and frame f. */
@@ -789,7 +768,7 @@ TEST_F(Tso, VnetWriteNeedsCsum)
 {
 	for (bool verdicts : {false, true}) {
 		SCOPED_TRACE(verdicts ? "rx checksum offload" : "no rx offload");
-		open_lro(verdicts ? rx_ck : 0, 0);
+		open_port(verdicts ? rx_ck : 0, 0, nullptr, "", 0);
 		set_vnet(10);
 		spec s{.proto = TCP, .payload = 200};
 		layout l = layout_of(s);
@@ -817,7 +796,7 @@ TEST_F(Tso, VnetWriteNeedsCsum)
 /* DATA_VALID is the writer's verdict: GOOD without summing here. */
 TEST_F(Tso, VnetWriteDataValidIsTheVerdict)
 {
-	open_lro(rx_ck, 0);
+	open_port(rx_ck, 0, nullptr, "", 0);
 	set_vnet(12);
 	spec s{.proto = UDP};
 	auto f = build(s, true);
@@ -857,7 +836,7 @@ TEST_F(Tso, VnetWriteGsoFrame)
 		     {RTE_ETH_RX_OFFLOAD_TCP_LRO, 9000, false}};
 	for (auto &c : cases) {
 		SCOPED_TRACE(c.rx);
-		open_lro(c.rx, c.lro_max);
+		open_port(c.rx, 0, nullptr, "", c.lro_max);
 		unsigned base = bt::in_use();
 		set_vnet(10);
 		ASSERT_EQ(vwrite(h, part), static_cast<ssize_t>(10 + f.size()));
@@ -885,7 +864,7 @@ TEST_F(Tso, VnetWriteGsoFrame)
  * loses nothing; only a GSO frame may pass the MRU. */
 TEST_F(Tso, VnetWriteBadHeaderIsRefused)
 {
-	open_lro(0, 0);
+	open_port(0, 0, nullptr, "", 0);
 	set_vnet(10);
 	unsigned base = bt::in_use();
 	spec s{.proto = TCP, .payload = 4000};
@@ -929,7 +908,7 @@ TEST_F(Tso, VnetWriteBadHeaderIsRefused)
  * and a plain reader gets it cut. */
 TEST_F(Tso, AggregateForwardedLeavesAsOne)
 {
-	open_lro(rx_ck | RTE_ETH_RX_OFFLOAD_TCP_LRO, 65535);
+	open_port(rx_ck | RTE_ETH_RX_OFFLOAD_TCP_LRO, 0, nullptr, "", 65535);
 	set_vnet(10);
 	std::string out_name = bt::unique_name();
 	int op = make(out_name, "", false);
@@ -1066,21 +1045,12 @@ TEST_F(Tso, VlanInsertOnTx)
 /* A plain echo reader with TSO: the segments come back to the application. */
 TEST_F(Tso, EchoOfATsoRequestComesBackAsSegments)
 {
-	std::string name = bt::unique_name();
-	int p = bt::create(name, "reader=echo");
-	ASSERT_GE(p, 0);
-	ports_.push_back(name);
-	rte_eth_conf conf{};
-	conf.rxmode.offloads = rx_ck;
-	conf.txmode.offloads = RTE_ETH_TX_OFFLOAD_TCP_TSO;
-	ASSERT_EQ(rte_eth_dev_configure(p, 1, 1, &conf), 0);
-	ASSERT_EQ(rte_eth_rx_queue_setup(p, 0, 256, rte_socket_id(), nullptr, bt::pool()), 0);
-	ASSERT_EQ(rte_eth_tx_queue_setup(p, 0, 256, rte_socket_id(), nullptr), 0);
-	ASSERT_EQ(rte_eth_dev_start(p), 0);
+	ASSERT_NO_FATAL_FAILURE(start_port("reader=echo", rx_ck, RTE_ETH_TX_OFFLOAD_TCP_TSO));
+	const uint16_t p = port_;
 	spec s{.proto = TCP, .payload = 6000};
 	auto f = build(s, false);
-	ASSERT_EQ(tx_tso(static_cast<uint16_t>(p), f, s, 1448, v4_tso), 1);
-	auto rx = bt::rx_wait(static_cast<uint16_t>(p), 0, 5);
+	ASSERT_EQ(tx_tso(p, f, s, 1448, v4_tso), 1);
+	auto rx = bt::rx_wait(p, 0, 5);
 	ASSERT_EQ(rx.size(), 5u);
 	std::vector<std::vector<uint8_t>> segs;
 	for (rte_mbuf *m : rx) {
