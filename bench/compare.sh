@@ -94,7 +94,8 @@ build_set=0
 only=""
 repeat=""
 seconds_set=0
-usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 die() {
 	printf 'compare: error: %s\n' "$*" >&2
 	exit 1
@@ -239,22 +240,6 @@ prefixes=() # EAL file prefixes used
 declare -A tp_pid tp_fd tp_log
 
 log() { printf 'compare: %s\n' "$*" >&2; }
-
-stop_pid() { # <pid> [signal]: signal, wait up to 5 s, then SIGKILL
-	local pid=$1 sig=${2:-TERM} i
-	kill -0 "$pid" 2>/dev/null || {
-		wait "$pid" 2>/dev/null
-		return 0
-	}
-	kill "-$sig" "$pid" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
 
 remove_prefix_files() {
 	rm -rf "/var/run/dpdk/$1"

@@ -61,7 +61,8 @@ reader=""
 paths="bsdtap,bsdtap_vnet,tap,virtio"
 keep_logs=""
 
-usage() { awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"; }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 die() {
 	printf 'iperf3: error: %s\n' "$*" >&2
 	exit 1
@@ -166,22 +167,6 @@ log() { printf 'iperf3: %s\n' "$*" >&2; }
 fail() {
 	err="$*"
 	return 1
-}
-
-stop_pid() { # <pid> [signal]: signal, wait up to 5 s, then SIGKILL
-	local pid=$1 sig=${2:-TERM} i
-	kill -0 "$pid" 2>/dev/null || {
-		wait "$pid" 2>/dev/null
-		return 0
-	}
-	kill "-$sig" "$pid" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
 }
 
 # Ends what a path started, idempotently: the iperf3s and the bridges, then
