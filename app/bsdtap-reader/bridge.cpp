@@ -25,6 +25,21 @@ namespace
 /* The plain bridge's buffer: a frame of either side, up to 64 KiB. */
 constexpr size_t frame_buf_len = 65536;
 
+/* Waits up to 100 ms for the unit's fd or the tap's: 1 with p's revents
+ * saying which, 0 for nothing (or a signal), -1 when poll failed (in
+ * c.error). */
+int wait_both(worker_ctx &c, int ufd, int tfd, pollfd p[2])
+{
+	p[0] = {ufd, POLLIN, 0};
+	p[1] = {tfd, POLLIN, 0};
+	int n = poll(p, 2, 100);
+	if (n < 0 && errno != EINTR) {
+		c.error = std::string("poll: ") + strerror(errno);
+		return -1;
+	}
+	return n > 0 ? 1 : 0;
+}
+
 /* The plain bridge: one frame per read and write each way, no header. */
 end_t bridge_plain(worker_ctx &c, linux_tap &tap)
 {
@@ -34,13 +49,11 @@ end_t bridge_plain(worker_ctx &c, linux_tap &tap)
 	std::vector<uint8_t> buf(frame_buf_len);
 	rte_mbuf *pkts[max_burst];
 	while (!c.stopping() && !c.count_reached()) {
-		pollfd p[2] = {{ufd, POLLIN, 0}, {tap.fd(), POLLIN, 0}};
-		int n = poll(p, 2, 100);
-		if (n < 0 && errno != EINTR) {
-			c.error = std::string("poll: ") + strerror(errno);
+		pollfd p[2];
+		int n = wait_both(c, ufd, tap.fd(), p);
+		if (n < 0)
 			return end_t::failed;
-		}
-		if (n <= 0)
+		if (n == 0)
 			continue;
 		if ((p[0].revents & POLLIN) != 0) {
 			/* The application to the kernel. */
@@ -110,13 +123,11 @@ end_t bridge_vnet(worker_ctx &c, linux_tap &tap)
 		iov[i] = {buf.data() + slot * i, slot};
 	uint8_t *tbuf = buf.data() + slot * o.burst;
 	while (!c.stopping() && !c.count_reached()) {
-		pollfd p[2] = {{ufd, POLLIN, 0}, {tap.fd(), POLLIN, 0}};
-		int n = poll(p, 2, 100);
-		if (n < 0 && errno != EINTR) {
-			c.error = std::string("poll: ") + strerror(errno);
+		pollfd p[2];
+		int n = wait_both(c, ufd, tap.fd(), p);
+		if (n < 0)
 			return end_t::failed;
-		}
-		if (n <= 0)
+		if (n == 0)
 			continue;
 		if ((p[0].revents & POLLIN) != 0) {
 			/* The application to the kernel. The fd is readable: the
