@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <rte_ether.h>
 
+#include "harness.h"
 #include "rte_pmd_bsdtap.h"
 
 namespace bt::frames
@@ -238,6 +239,24 @@ inline void check_segments(const std::vector<std::vector<uint8_t>> &got,
 	}
 	EXPECT_TRUE(std::equal(data.begin(), data.end(), f.begin() + static_cast<long>(hdr)))
 	    << "the payloads in order are the request's";
+}
+
+/* An mbuf of frame f (built from s) that makes the tx request flags: its
+ * header lengths (l4_len for UDP and TCP) from s, tso_segsz = mss, the data
+ * in segments of seg bytes (0: the pool's data room). nullptr without mbufs. */
+inline rte_mbuf *request(const std::vector<uint8_t> &f, const spec &s, uint64_t flags,
+			 uint16_t seg = 0, uint16_t mss = 0)
+{
+	layout l = layout_of(s);
+	rte_mbuf *m = bt::mbuf_of(f, seg);
+	if (m == nullptr)
+		return nullptr;
+	m->ol_flags |= flags;
+	m->l2_len = static_cast<uint8_t>(l.l2);
+	m->l3_len = static_cast<uint16_t>(l.l3);
+	m->l4_len = s.proto == TCP ? 20 : s.proto == UDP ? 8 : 0;
+	m->tso_segsz = mss;
+	return m;
 }
 
 } // namespace bt::frames

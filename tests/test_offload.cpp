@@ -94,14 +94,10 @@ protected:
 	std::vector<uint8_t> tx_read(const std::vector<uint8_t> &f, const spec &s, uint64_t flags,
 				     uint16_t seg = 0)
 	{
-		layout l = layout_of(s);
-		rte_mbuf *m = bt::mbuf_of(f, seg);
+		rte_mbuf *m = request(f, s, flags, seg);
 		EXPECT_NE(m, nullptr);
 		if (m == nullptr)
 			return {};
-		m->ol_flags |= flags;
-		m->l2_len = static_cast<uint8_t>(l.l2);
-		m->l3_len = static_cast<uint16_t>(l.l3);
 		EXPECT_EQ(bt::tx1(port_, 0, m), 1);
 		std::vector<uint8_t> out(RTE_PMD_BSDTAP_MRU);
 		ssize_t n = rte_pmd_bsdtap_read(r_, out.data(), out.size());
@@ -460,12 +456,10 @@ TEST_F(Offload, TxZeroCopyReaderSeesFinishedMbuf)
 {
 	open_port(0, tx_ck);
 	spec s{.proto = TCP};
-	layout l = layout_of(s);
-	rte_mbuf *m = bt::mbuf_of(build(s, false));
+	rte_mbuf *m =
+	    request(build(s, false), s,
+		    RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM);
 	ASSERT_NE(m, nullptr);
-	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
-	m->l2_len = static_cast<uint8_t>(l.l2);
-	m->l3_len = static_cast<uint16_t>(l.l3);
 	ASSERT_EQ(bt::tx1(port_, 0, m), 1);
 	rte_mbuf *got[1];
 	ASSERT_EQ(rte_pmd_bsdtap_recv_burst(r_, got, 1), 1);
@@ -493,12 +487,10 @@ TEST_F(Offload, EchoWithBothOffloadsComesBackGood)
 	ASSERT_NO_FATAL_FAILURE(start_port("reader=echo", rx_ck, tx_ck));
 	const uint16_t p = port_;
 	spec s{.proto = TCP};
-	layout l = layout_of(s);
-	rte_mbuf *m = bt::mbuf_of(build(s, false));
+	rte_mbuf *m =
+	    request(build(s, false), s,
+		    RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM);
 	ASSERT_NE(m, nullptr);
-	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
-	m->l2_len = static_cast<uint8_t>(l.l2);
-	m->l3_len = static_cast<uint16_t>(l.l3);
 	ASSERT_EQ(bt::tx1(p, 0, m), 1);
 	auto got = bt::rx_wait(p, 0, 1);
 	ASSERT_EQ(got.size(), 1u);
@@ -519,16 +511,8 @@ constexpr uint64_t v6_tso = RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_TCP_SEG;
 uint16_t tx_tso(uint16_t port, const std::vector<uint8_t> &f, const spec &s, uint16_t mss,
 		uint64_t flags, uint16_t seg = 1024)
 {
-	layout l = layout_of(s);
-	rte_mbuf *m = bt::mbuf_of(f, seg);
-	if (m == nullptr)
-		return 0;
-	m->ol_flags |= flags;
-	m->l2_len = static_cast<uint8_t>(l.l2);
-	m->l3_len = static_cast<uint16_t>(l.l3);
-	m->l4_len = 20;
-	m->tso_segsz = mss;
-	return bt::tx1(port, 0, m);
+	rte_mbuf *m = request(f, s, flags, seg, mss);
+	return m == nullptr ? 0 : bt::tx1(port, 0, m);
 }
 
 } // namespace
@@ -722,10 +706,9 @@ TEST_F(Tso, TxVnetReaderFinishesChecksums)
 	layout l = layout_of(s);
 	auto f = build(s, false);
 	put16(f, l.l4 + 6, 0xdead); /* whatever the field held */
-	rte_mbuf *m = bt::mbuf_of(f);
-	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
-	m->l2_len = static_cast<uint8_t>(l.l2);
-	m->l3_len = static_cast<uint16_t>(l.l3);
+	rte_mbuf *m =
+	    request(f, s, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM);
+	ASSERT_NE(m, nullptr);
 	ASSERT_EQ(bt::tx1(port_, 0, m), 1);
 	auto got = read_all();
 	ASSERT_EQ(got.size(), 1u);
@@ -1005,12 +988,10 @@ TEST_F(Tso, VlanInsertOnTx)
 	open_port(0, tx_ck | RTE_ETH_TX_OFFLOAD_VLAN_INSERT | RTE_ETH_TX_OFFLOAD_TCP_TSO);
 	spec plain{.proto = UDP};
 	spec tagged{.proto = UDP, .vlan = true};
-	rte_mbuf *m = bt::mbuf_of(build(plain, false));
-	layout l = layout_of(plain);
-	m->ol_flags |= RTE_MBUF_F_TX_VLAN | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
-		       RTE_MBUF_F_TX_UDP_CKSUM;
-	m->l2_len = static_cast<uint8_t>(l.l2);
-	m->l3_len = static_cast<uint16_t>(l.l3);
+	rte_mbuf *m = request(build(plain, false), plain,
+			      RTE_MBUF_F_TX_VLAN | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+				  RTE_MBUF_F_TX_UDP_CKSUM);
+	ASSERT_NE(m, nullptr);
 	m->vlan_tci = 0x0064;
 	ASSERT_EQ(bt::tx1(port_, 0, m), 1);
 	auto frames = read_all();
@@ -1019,13 +1000,8 @@ TEST_F(Tso, VlanInsertOnTx)
 	/* A segmented request: each segment tagged. */
 	spec big{.proto = TCP, .payload = 4000};
 	auto f = build(big, false);
-	rte_mbuf *t = bt::mbuf_of(f, 1024);
-	layout bl = layout_of(big);
-	t->ol_flags |= v4_tso | RTE_MBUF_F_TX_VLAN;
-	t->l2_len = static_cast<uint8_t>(bl.l2);
-	t->l3_len = static_cast<uint16_t>(bl.l3);
-	t->l4_len = 20;
-	t->tso_segsz = 1448;
+	rte_mbuf *t = request(f, big, v4_tso | RTE_MBUF_F_TX_VLAN, 1024, 1448);
+	ASSERT_NE(t, nullptr);
 	t->vlan_tci = 0x0064;
 	ASSERT_EQ(bt::tx1(port_, 0, t), 1);
 	frames = read_all();

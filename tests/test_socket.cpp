@@ -751,15 +751,10 @@ TEST_P(Types, VnetHeaderCarriesGsoFramesBothWays)
 	ASSERT_NO_FATAL_FAILURE(attach(c, type, true)); /* a frame needs a header now */
 
 	spec s{.proto = TCP, .payload = 20000};
-	layout l = layout_of(s);
 	auto f = build(s, false);
-	rte_mbuf *m = bt::mbuf_of(f, 1024);
+	rte_mbuf *m = request(
+	    f, s, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG, 1024, 1448);
 	ASSERT_NE(m, nullptr);
-	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_SEG;
-	m->l2_len = static_cast<uint8_t>(l.l2);
-	m->l3_len = static_cast<uint16_t>(l.l3);
-	m->l4_len = 20;
-	m->tso_segsz = 1448;
 	ASSERT_EQ(bt::tx1(port, 0, m), 1);
 	std::vector<uint8_t> got;
 	ASSERT_EQ(c.recv(got, 2000, 70000), 1);
