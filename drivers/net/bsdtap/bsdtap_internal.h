@@ -23,6 +23,7 @@
 
 #include <net/if.h>
 #include <unistd.h>
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
@@ -75,6 +76,67 @@ enum : uint32_t {
 	RXO_VLAN_STRIP = 1u << 1,
 };
 
+/*
+ * A single producer's own view of a ring it fills (the devq for the tx, the
+ * retq for the reader): its head, and the consumer tail it last saw. rte_ring
+ * loads the producer head and the consumer tail on every enqueue; the head
+ * shares a line with the producer tail that the polling consumer keeps
+ * reading, and the consumer moves its tail after every dequeue: two cache
+ * lines from the other core per burst, most of what a burst cost against a
+ * polling peer. The view's tail is a lower bound of the real one (a tail
+ * only grows), so the room it gives is surely free; it is read again only
+ * when that room is short: once per (capacity / burst) bursts while the
+ * consumer keeps up. The ring's producer line is only stored to.
+ * Consumers use rte_ring as before.
+ */
+struct sp_view {
+	uint32_t head = 0;
+	uint32_t tail_seen = 0;
+};
+
+/* Room for want entries, as far as v knows; reads the tail when short. */
+inline unsigned sp_room(const struct rte_ring *r, sp_view *v, unsigned want) noexcept
+{
+	uint32_t used = v->head - v->tail_seen;
+	if (unlikely(used > r->capacity || r->capacity - used < want)) {
+		v->tail_seen = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
+		used = v->head - v->tail_seen;
+	}
+	return r->capacity - used;
+}
+
+/* Up to n entries (with all: n or none); returns how many went in. */
+inline unsigned sp_enqueue(struct rte_ring *r, sp_view *v, void *const *objs, unsigned n,
+			   bool all = false) noexcept
+{
+	const unsigned room = sp_room(r, v, n);
+	if (unlikely(n > room))
+		n = all ? 0 : room;
+	if (unlikely(n == 0))
+		return 0;
+	auto **slots = reinterpret_cast<void **>(&r[1]);
+	const uint32_t head = v->head;
+	const uint32_t idx = head & r->mask;
+	const uint32_t first = RTE_MIN(n, r->size - idx);
+	for (uint32_t i = 0; i < first; i++)
+		slots[idx + i] = objs[i];
+	for (uint32_t i = first; i < n; i++)
+		slots[i - first] = objs[i];
+	v->head = head + n;
+	r->prod.head = head + n;
+	__atomic_store_n(&r->prod.tail, head + n, __ATOMIC_RELEASE);
+	return n;
+}
+
+/* A view of r for a producer taking it over (nothing half-enqueued). */
+inline sp_view sp_view_of(const struct rte_ring *r) noexcept
+{
+	sp_view v;
+	v.head = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE);
+	v.tail_seen = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
+	return v;
+}
+
 /* One queue pair: devq (tx -> reader) and inq (reader -> rx). */
 struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	/* [ctl] set at probe and queue setup, read by every side: on a line of
@@ -118,6 +180,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	counter wakeups;			/* [tx] eventfd writes (TAP_RWAIT) */
 	counter sigio;				/* [tx] SIGIO sent (C33) */
 	uint32_t tx_calls = 0;			/* [tx] only: paces the retq recycling */
+	sp_view devq_prod;			/* [tx] the tx's view of the devq (sp_enqueue) */
 
 	/* [rx] if_input side. */
 	alignas(RTE_CACHE_LINE_SIZE) counter ipackets, ibytes;

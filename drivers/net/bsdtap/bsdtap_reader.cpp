@@ -63,10 +63,9 @@ struct rte_pmd_bsdtap_reader {
 	 * mempool get is a ring operation per frame. */
 	struct rte_mempool_cache *cache;
 	struct rte_mempool *cache_mp; /* the pool the cache holds objects of */
-	/* Room known free on the hand-back ring: a lower bound (only this
-	 * handle fills it; the tx and the primary's check empty it), read from
-	 * the ring again when a take wants more. */
-	unsigned retq_room;
+	/* This handle's view of the hand-back ring, which only it fills (the
+	 * tx and the primary's check empty it): see sp_view. */
+	bsdtap::sp_view retq_prod;
 };
 
 namespace bsdtap
@@ -213,25 +212,20 @@ struct rte_mbuf *take_one(rte_pmd_bsdtap_reader *r) noexcept
 /* How many of want frames the hand-back ring has room for, surely. */
 __rte_always_inline unsigned retq_room(rte_pmd_bsdtap_reader *r, unsigned want) noexcept
 {
-	if (likely(r->retq_room >= want))
-		return want;
 	const struct rte_ring *rq = r->q->retq;
-	r->retq_room = rq->capacity - ring_count_now(rq);
-	if (r->retq_room == 0 && primary_process) {
+	unsigned room = sp_room(rq, &r->retq_prod, want);
+	if (room == 0 && primary_process) {
 		/* The tx is idle: in the primary the reader empties it itself. */
 		unit_purge_retq(r->q);
-		r->retq_room = rq->capacity - ring_count_now(rq);
+		room = sp_room(rq, &r->retq_prod, want);
 	}
-	return std::min(want, r->retq_room);
+	return std::min(want, room);
 }
 
 __rte_always_inline unsigned retq_put(rte_pmd_bsdtap_reader *r, struct rte_mbuf **m,
 				      unsigned k) noexcept
 {
-	unsigned back =
-	    rte_ring_sp_enqueue_burst(r->q->retq, reinterpret_cast<void **>(m), k, nullptr);
-	r->retq_room -= std::min(r->retq_room, back);
-	return back;
+	return sp_enqueue(r->q->retq, &r->retq_prod, reinterpret_cast<void *const *>(m), k);
 }
 
 /* Hand frames the reader is done with back to the tx lcore (it frees them,
@@ -513,6 +507,8 @@ rte_pmd_bsdtap_reader *reader_open(const char *name, uint16_t qid, int flags, bo
 		rte_errno = err;
 		return nullptr;
 	}
+	/* The queue is clean and this handle its retq's only producer now. */
+	r->retq_prod = sp_view_of(q->retq);
 	return r;
 }
 

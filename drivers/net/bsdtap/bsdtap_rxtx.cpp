@@ -33,6 +33,13 @@ namespace
 constexpr unsigned recycle_max = 256;
 constexpr unsigned recycle_every = 4; /* bursts between looks; a power of two */
 
+/* The tx's enqueue on the devq: see sp_view. */
+inline unsigned devq_enqueue(queue *q, struct rte_mbuf *const *bufs, unsigned n,
+			     bool all = false) noexcept
+{
+	return sp_enqueue(q->devq, &q->devq_prod, reinterpret_cast<void *const *>(bufs), n, all);
+}
+
 /* Bytes of a burst: four independent sums, so that the adds do not wait on
  * each other (one chain of 32 dependent adds costs more than the loads). */
 inline uint64_t burst_bytes(struct rte_mbuf *const *bufs, uint16_t nb) noexcept
@@ -177,8 +184,7 @@ __rte_noinline uint16_t tx_slow(queue *q, struct rte_mbuf **bufs, uint16_t nb, u
 		uint64_t b = 0;
 		for (unsigned i = 0; i < k; i++)
 			b += segs[i]->pkt_len;
-		if (rte_ring_sp_enqueue_bulk(q->devq, reinterpret_cast<void **>(segs), k,
-					     nullptr) == 0) {
+		if (devq_enqueue(q, segs, k, true) == 0) {
 			if (segs[0] != m)
 				rte_pktmbuf_free_bulk(segs, k);
 			if (backpressure)
@@ -243,8 +249,7 @@ inline uint16_t tx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 		bytes += grown * sizeof(struct rte_vlan_hdr);
 	}
 
-	uint16_t n = static_cast<uint16_t>(
-	    rte_ring_sp_enqueue_burst(q->devq, reinterpret_cast<void **>(bufs), nb, nullptr));
+	uint16_t n = static_cast<uint16_t>(devq_enqueue(q, bufs, nb));
 	if (unlikely(n < nb)) {
 		for (uint16_t i = n; i < nb; i++)
 			bytes -= bufs[i]->pkt_len;
