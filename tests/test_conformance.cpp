@@ -43,18 +43,7 @@ int unit_of(const std::string &ethdev)
 
 using bt::link_status;
 
-rte_eth_stats stats(uint16_t port)
-{
-	rte_eth_stats s{};
-	rte_eth_stats_get(port, &s);
-	return s;
-}
-
-int lsc_cb(uint16_t, rte_eth_event_type, void *arg, void *)
-{
-	static_cast<std::atomic<int> *>(arg)->fetch_add(1);
-	return 0;
-}
+using bt::stats;
 
 using reader = rte_pmd_bsdtap_reader;
 
@@ -72,7 +61,7 @@ protected:
 	void TearDown() override
 	{
 		for (uint16_t p : lsc_ports_)
-			bt::lsc_unregister(p, lsc_cb, &lsc_);
+			bt::lsc_unregister(p, bt::lsc_count, &lsc_);
 		for (reader *&r : readers_)
 			if (r != nullptr)
 				rte_pmd_bsdtap_close(&r);
@@ -114,8 +103,9 @@ protected:
 	}
 	void count_lsc(uint16_t p)
 	{
-		ASSERT_EQ(rte_eth_dev_callback_register(p, RTE_ETH_EVENT_INTR_LSC, lsc_cb, &lsc_),
-			  0);
+		ASSERT_EQ(
+		    rte_eth_dev_callback_register(p, RTE_ETH_EVENT_INTR_LSC, bt::lsc_count, &lsc_),
+		    0);
 		lsc_ports_.push_back(p);
 	}
 	std::string name_;

@@ -15,13 +15,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <glob.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -662,35 +660,13 @@ TEST_F(MultiProcess, C44_PortClosedUnderSecondaryReader)
 	EXPECT_EQ(rte_vdev_uninit(name_.c_str()), 0);
 }
 
-/* Hugepage files and the runtime directory of this run's file prefix. */
-void remove_runtime_files()
-{
-	glob_t g;
-	std::string pat = "/dev/hugepages/" + g_prefix + "map_*";
-	if (glob(pat.c_str(), 0, nullptr, &g) == 0)
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			unlink(g.gl_pathv[i]);
-	globfree(&g);
-	std::error_code ec;
-	std::filesystem::remove_all("/var/run/dpdk/" + g_prefix, ec);
-}
-
 } // namespace
 
 int main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "--child") == 0) {
 		g_prefix = argv[3];
-		const char *eal[] = {"bsdtap-reader-child",
-				     "--proc-type=secondary",
-				     "--file-prefix",
-				     argv[3],
-				     "--no-pci",
-				     "-l",
-				     "1",
-				     "--log-level",
-				     "error"};
-		if (rte_eal_init(static_cast<int>(RTE_DIM(eal)), const_cast<char **>(eal)) < 0)
+		if (bt::eal_init_secondary("bsdtap-reader-child", argv[3]) < 0)
 			return child_fail("secondary EAL init", rte_errno);
 		int rc = child_main(argv[2], argv[4]);
 		rte_eal_cleanup();
@@ -723,6 +699,6 @@ int main(int argc, char **argv)
 	int ret = RUN_ALL_TESTS();
 	if (eal_up)
 		rte_eal_cleanup();
-	remove_runtime_files();
+	bt::remove_runtime_files(g_prefix);
 	return ret;
 }
