@@ -426,4 +426,12 @@ int PortTest::make(const std::string &name, const std::string &args, bool start,
 	return port;
 }
 
+rte_pmd_bsdtap_reader *PortTest::make_with_reader(int &port, const std::string &args)
+{
+	std::string name = unique_name();
+	port = make(name, args);
+	EXPECT_GE(port, 0);
+	return port < 0 ? nullptr : rte_pmd_bsdtap_open(name.c_str(), 0, 0);
+}
+
 } // namespace bt

@@ -18,6 +18,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "rte_pmd_bsdtap.h"
+
 namespace bt
 {
 
@@ -82,6 +84,10 @@ protected:
 	std::vector<std::string> ports_;
 	int make(const std::string &name, const std::string &args = "", bool start = true,
 		 uint16_t nq = 1);
+	/* make() of a fresh name, started, and a reader on its queue 0 (the
+	 * caller closes it). A port that cannot be made fails the test here
+	 * and gives no reader, which the caller asserts next. */
+	rte_pmd_bsdtap_reader *make_with_reader(int &port, const std::string &args = "");
 	unsigned start_in_use_ = 0;
 };
 

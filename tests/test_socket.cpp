@@ -739,14 +739,9 @@ TEST_P(Types, VnetHeaderCarriesGsoFramesBothWays)
 	EXPECT_EQ(frame, build(s, true));
 
 	spec big{.proto = TCP, .payload = 40000};
-	layout bl = layout_of(big);
 	auto g = build(big, true);
 	rte_pmd_bsdtap_vnet_hdr_mrg vh{};
-	vh.hdr.flags = RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM;
-	vh.hdr.gso_type = RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4;
-	vh.hdr.gso_size = 1448;
-	vh.hdr.csum_start = static_cast<uint16_t>(bl.l4);
-	vh.hdr.csum_offset = 16;
+	vh.hdr = tcp_vnet_hdr(big, 1448);
 	std::vector<uint8_t> msg(sizeof(vh));
 	memcpy(msg.data(), &vh, sizeof(vh));
 	auto part = partial(g, big);
