@@ -355,13 +355,18 @@ protected:
 		name_ = "net_bsdtap" + std::to_string(n++);
 		ASSERT_EQ(rte_vdev_init(name_.c_str(), ""), 0);
 		ASSERT_EQ(rte_eth_dev_get_port_by_name(name_.c_str(), &port_), 0);
-		rte_eth_conf conf{};
+		ASSERT_NO_FATAL_FAILURE(start_with(rte_eth_conf{}));
+		rte_eth_dev_callback_register(port_, RTE_ETH_EVENT_INTR_LSC, on_lsc, nullptr);
+		in_use_ = rte_mempool_in_use_count(g_pool);
+	}
+	/* Configures port_ with conf and one queue pair from g_pool, and
+	 * starts it. */
+	void start_with(const rte_eth_conf &conf)
+	{
 		ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
 		ASSERT_EQ(rte_eth_rx_queue_setup(port_, 0, 256, 0, nullptr, g_pool), 0);
 		ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 256, 0, nullptr), 0);
 		ASSERT_EQ(rte_eth_dev_start(port_), 0);
-		rte_eth_dev_callback_register(port_, RTE_ETH_EVENT_INTR_LSC, on_lsc, nullptr);
-		in_use_ = rte_mempool_in_use_count(g_pool);
 	}
 	void TearDown() override
 	{
@@ -451,10 +456,7 @@ TEST_F(MultiProcess, SecondaryWriteWakesRxInterrupt)
 	ASSERT_EQ(rte_eth_dev_stop(port_), 0);
 	rte_eth_conf conf{};
 	conf.intr_conf.rxq = 1;
-	ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
-	ASSERT_EQ(rte_eth_rx_queue_setup(port_, 0, 256, 0, nullptr, g_pool), 0);
-	ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 256, 0, nullptr), 0);
-	ASSERT_EQ(rte_eth_dev_start(port_), 0);
+	ASSERT_NO_FATAL_FAILURE(start_with(conf));
 	ASSERT_EQ(
 	    rte_eth_dev_rx_intr_ctl_q(port_, 0, RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_ADD, nullptr),
 	    0);
@@ -479,10 +481,7 @@ TEST_F(MultiProcess, SecondaryCannotArmRxInterrupt)
 	ASSERT_EQ(rte_eth_dev_stop(port_), 0);
 	rte_eth_conf conf{};
 	conf.intr_conf.rxq = 1;
-	ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
-	ASSERT_EQ(rte_eth_rx_queue_setup(port_, 0, 256, 0, nullptr, g_pool), 0);
-	ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 256, 0, nullptr), 0);
-	ASSERT_EQ(rte_eth_dev_start(port_), 0);
+	ASSERT_NO_FATAL_FAILURE(start_with(conf));
 	Child c;
 	ASSERT_TRUE(c.start("intrarm", name_));
 	EXPECT_EQ(c.wait_exit(), 0);
