@@ -193,6 +193,22 @@ inline rte_pmd_bsdtap_vnet_hdr hdr_of(const std::vector<uint8_t> &b)
 	return h;
 }
 
+/* The vnet header a writer puts before a TCP frame built from s whose
+ * checksum it left partial (partial()): NEEDS_CSUM at the TCP checksum, and
+ * with mss GSO of TCPv4 segments of mss bytes. */
+inline rte_pmd_bsdtap_vnet_hdr tcp_vnet_hdr(const spec &s, uint16_t mss = 0)
+{
+	rte_pmd_bsdtap_vnet_hdr h{};
+	h.flags = RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM;
+	if (mss != 0) {
+		h.gso_type = RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4;
+		h.gso_size = mss;
+	}
+	h.csum_start = static_cast<uint16_t>(layout_of(s).l4);
+	h.csum_offset = 16;
+	return h;
+}
+
 /* Finish a partial checksum as a vnet-header reader (the kernel) would:
  * the sum from csum_start over the rest, the field included. */
 inline void finish(std::vector<uint8_t> &f, const rte_pmd_bsdtap_vnet_hdr &h)

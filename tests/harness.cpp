@@ -6,8 +6,11 @@
 #include <fstream>
 #include <sstream>
 
+#include <climits>
+#include <cstdlib>
 #include <dirent.h>
 #include <filesystem>
+#include <glob.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -49,6 +52,19 @@ void lsc_unregister(uint16_t port, rte_eth_dev_cb_fn cb, void *arg)
 unsigned in_use(rte_mempool *mp)
 {
 	return rte_mempool_in_use_count(mp ? mp : g_pool);
+}
+
+rte_eth_stats stats(uint16_t port)
+{
+	rte_eth_stats s{};
+	rte_eth_stats_get(port, &s);
+	return s;
+}
+
+int lsc_count(uint16_t, rte_eth_event_type, void *arg, void *)
+{
+	static_cast<std::atomic<int> *>(arg)->fetch_add(1);
+	return 0;
 }
 
 uint64_t xstat(uint16_t port, const char *name)
@@ -263,6 +279,43 @@ unsigned fds()
 	return entries("/proc/self/fd") - 1; /* the walk's own */
 }
 
+void remove_runtime_files(const std::string &prefix)
+{
+	glob_t g;
+	std::string pat = "/dev/hugepages/" + prefix + "map_*";
+	if (glob(pat.c_str(), 0, nullptr, &g) == 0)
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			unlink(g.gl_pathv[i]);
+	globfree(&g);
+	std::error_code ec;
+	std::filesystem::remove_all("/var/run/dpdk/" + prefix, ec);
+}
+
+int eal_init_secondary(const char *argv0, const char *prefix)
+{
+	const char *eal[] = {
+	    argv0, "--proc-type=secondary", "--file-prefix", prefix, "--no-pci", "-l",
+	    "1",   "--log-level",	    "error"};
+	return rte_eal_init(static_cast<int>(RTE_DIM(eal)), const_cast<char **>(eal));
+}
+
+const std::string &sock_dir()
+{
+	static std::string dir = [] {
+		char cwd[PATH_MAX];
+		std::string base = getcwd(cwd, sizeof(cwd)) != nullptr ? cwd : ".";
+		if (base.size() > 64) {
+			const char *t = getenv("TMPDIR");
+			base = t != nullptr && *t != '\0' ? t : P_tmpdir;
+		}
+		std::string tmpl = base + "/bsdtap-sock-XXXXXX";
+		if (mkdtemp(tmpl.data()) == nullptr)
+			return std::string();
+		return tmpl;
+	}();
+	return dir;
+}
+
 bool Child::start(const std::vector<std::string> &args, const std::string &path)
 {
 	int p[2];
@@ -371,6 +424,14 @@ int PortTest::make(const std::string &name, const std::string &args, bool start,
 			return ret;
 	}
 	return port;
+}
+
+rte_pmd_bsdtap_reader *PortTest::make_with_reader(int &port, const std::string &args)
+{
+	std::string name = unique_name();
+	port = make(name, args);
+	EXPECT_GE(port, 0);
+	return port < 0 ? nullptr : rte_pmd_bsdtap_open(name.c_str(), 0, 0);
 }
 
 } // namespace bt

@@ -18,6 +18,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "rte_pmd_bsdtap.h"
+
 namespace bt
 {
 
@@ -58,6 +60,11 @@ unsigned in_use(rte_mempool *mp = nullptr);
  * go away). */
 void lsc_unregister(uint16_t port, rte_eth_dev_cb_fn cb, void *arg);
 
+/* The port's basic stats, zeros when ethdev has none to give. */
+rte_eth_stats stats(uint16_t port);
+/* An LSC callback that counts its calls in the std::atomic<int> at arg. */
+int lsc_count(uint16_t port, rte_eth_event_type type, void *arg, void *ret_param);
+
 /* An xstat of the port by name, UINT64_MAX when it has none by that name.
  * Per-queue counters are xstats too (rx_q0_packets, tx_q1_bytes, ...):
  * rte_eth_stats has no per-queue arrays from DPDK 25.11 on. */
@@ -77,6 +84,10 @@ protected:
 	std::vector<std::string> ports_;
 	int make(const std::string &name, const std::string &args = "", bool start = true,
 		 uint16_t nq = 1);
+	/* make() of a fresh name, started, and a reader on its queue 0 (the
+	 * caller closes it). A port that cannot be made fails the test here
+	 * and gives no reader, which the caller asserts next. */
+	rte_pmd_bsdtap_reader *make_with_reader(int &port, const std::string &args = "");
 	unsigned start_in_use_ = 0;
 };
 
@@ -87,6 +98,18 @@ std::string unique_name(); /* net_bsdtapN with a fresh N (>= 100) */
 unsigned memzones();
 unsigned threads();
 unsigned fds();
+
+/* Removes the hugepage files and the runtime directory EAL left for the
+ * file prefix (a primary's, once it is gone). */
+void remove_runtime_files(const std::string &prefix);
+/* rte_eal_init() of a secondary process (a reader child) of the primary
+ * with the file prefix; what rte_eal_init() returned. */
+int eal_init_secondary(const char *argv0, const char *prefix);
+/* A directory for this process's sockets, made on first use ("" when it
+ * could not be): under the working directory, or the temporary directory
+ * when that path would leave too little room in a socket address (107
+ * bytes) for the names the tests add. The binary removes it at the end. */
+const std::string &sock_dir();
 
 /*
  * Another process: this binary run again (or another program) with args,

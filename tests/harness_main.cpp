@@ -6,7 +6,6 @@
  */
 #include "harness.h"
 
-#include <filesystem>
 #include <string>
 
 #include <unistd.h>
@@ -38,7 +37,6 @@ int main(int argc, char **argv)
 	int ret = RUN_ALL_TESTS();
 	rte_eal_cleanup();
 	/* EAL leaves its runtime directory behind; each run has its own. */
-	std::error_code ec;
-	std::filesystem::remove_all("/var/run/dpdk/" + prefix, ec);
+	bt::remove_runtime_files(prefix);
 	return ret;
 }

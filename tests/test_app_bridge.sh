@@ -21,8 +21,7 @@ ip netns add "$ns" || app_skip "cannot create a network namespace"
 APP_CLEANUP+=("ip netns del $ns 2>/dev/null")
 
 tp_start
-tp_cmd "set fwd icmpecho" >/dev/null
-tp_cmd "start" >/dev/null
+tp_forward icmpecho
 
 reader_start bridge bridge --unit tap0 --tap "$tap" --duration 60
 ip link set "$tap" netns "$ns"

@@ -15,8 +15,7 @@ command -v tcpdump >/dev/null || app_skip "tcpdump is not installed"
 command -v tshark >/dev/null || app_skip "tshark is not installed"
 
 tp_start
-tp_cmd "set fwd txonly" >/dev/null
-tp_cmd "start" >/dev/null
+tp_forward txonly
 
 for f in frames.pcap frames.pcapng; do
 	echo "dump --count 1000 --out $f:"

@@ -62,8 +62,7 @@ app_check "the link followed the reader: up, then down" "link: '$link' with the 
 	"${link##* }/${link2##* }" = up/down
 
 echo "testpmd closes the port under a sink reader:"
-tp_cmd "set fwd txonly" >/dev/null
-tp_cmd "start" >/dev/null
+tp_forward txonly
 reader_start gone sink --unit tap0 --duration 60
 sleep 1.5 # at least one progress line, which reads the port's stats
 tp_cmd "stop" >/dev/null
@@ -71,10 +70,7 @@ tp_cmd "port stop 0" >/dev/null
 tp_cmd "port close 0" >/dev/null
 sleep 1.5 # and one more after the close
 rc=0
-for _ in $(seq 50); do
-	kill -0 "$READER_PID" 2>/dev/null || break
-	sleep 0.1
-done
+app_wait_gone "$READER_PID" || true
 reader_wait gone || rc=$?
 if [[ $rc -eq 0 ]] && grep -q 'stopped (the unit went away' "$APP_WORK/gone.log"; then
 	app_pass "the reader saw the unit go away and exited 0"

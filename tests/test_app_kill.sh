@@ -27,8 +27,7 @@ in_use() {
 tp_start
 idle=$(in_use)
 echo "testpmd's mbufs in use when idle: $idle"
-tp_cmd "set fwd txonly" >/dev/null
-tp_cmd "start" >/dev/null
+tp_forward txonly
 
 for round in 1 2; do
 	args=(sink --unit tap0 --duration 60)

@@ -22,20 +22,11 @@ app_ipv4_pcap "$APP_WORK/in.pcap" 512 198.18.1.1 64
 
 echo "1. l3fwd configures two bsdtap ports and forwards"
 app_primary l3fwd "$examples/dpdk-l3fwd" -d "$APP_SO" -l 1 --no-pci -m 256 \
-	--file-prefix "$APP_PREFIX" --vdev=net_bsdtap0 --vdev=net_bsdtap1,mac=02:bb:00:00:00:01 \
+	--file-prefix "$APP_PREFIX" --vdev=net_bsdtap0 "--vdev=net_bsdtap1,mac=$FWD_MAC1" \
 	--log-level=pmd.net.bsdtap:notice \
 	-- -p 0x3 --config='(0,0,1),(1,0,1)' --parse-ptype
-# The dump opens tap1, so its link comes up during l3fwd's link check.
-sleep 1
-reader_start dump dump --unit tap1 --out "$APP_WORK/out.pcap" --count 512 --duration 60 --quiet ||
-	exit 1
-dump_pid=$READER_PID
-if app_wait_log 'entering main loop on lcore 1' 30; then
-	app_pass "l3fwd started its forwarding loop on lcore 1"
-else
-	app_fail "l3fwd did not reach its forwarding loop"
-	exit 1
-fi
+fwd_dump_tap1 'entering main loop on lcore 1' "l3fwd started its forwarding loop on lcore 1" \
+	"l3fwd did not reach its forwarding loop"
 if grep -qiE "offloads.*(doesn't|does not) match|Cannot configure" "$TP_LOG"; then
 	app_fail "l3fwd says an offload it asked for was refused"
 else
@@ -43,13 +34,6 @@ else
 fi
 
 echo "2. 512 frames written into tap0 are routed to tap1"
-reader_start replay replay --unit tap0 --in "$APP_WORK/in.pcap" --duration 20
-reader_wait replay || app_fail "replay exited with status $?"
-READER_PID=$dump_pid
-reader_wait dump || app_fail "dump exited with status $? (it stops at 512 frames or after 60 s)"
-if found=$(app_check_pcap "$APP_WORK/out.pcap" 512 63 02:00:00:00:00:01 02:bb:00:00:00:01); then
-	app_pass "tap1 got the 512 frames routed (TTL 63, checksums right, MACs of port 1): $found"
-else
-	app_fail "tap1 did not get the 512 routed frames: $found"
-fi
+fwd_replay_check 63 "tap1 got the 512 frames routed (TTL 63, checksums right, MACs of port 1)" \
+	"tap1 did not get the 512 routed frames"
 exit "$APP_FAILED"

@@ -83,6 +83,33 @@ app_init() {
 	trap app_cleanup EXIT
 }
 
+# app_wait_gone PID [N]: until PID has exited, looking every 0.1 s, N times
+# at most (default 50); false if it is still running.
+app_wait_gone() {
+	local i
+	for ((i = 0; i < ${2:-50}; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
+# tp_stop N: asks the primary to quit (testpmd reads "quit" on its input;
+# an example has no such input), gives it N tenths of a second to exit, then
+# kills and reaps it.
+tp_stop() {
+	echo "quit" >&3 2>/dev/null || true
+	app_wait_gone "$TP_PID" "$1" || true
+	kill -9 "$TP_PID" 2>/dev/null || true
+	wait "$TP_PID" 2>/dev/null || true
+}
+
+# app_rm_runtime: the primary's runtime directory and hugepage files.
+app_rm_runtime() {
+	rm -rf "/var/run/dpdk/$APP_PREFIX"
+	rm -f /dev/hugepages/"$APP_PREFIX"map_*
+}
+
 app_cleanup() {
 	local rc=$?
 	local p
@@ -93,19 +120,10 @@ app_cleanup() {
 		eval "$p" || true
 	done
 	if [[ -n $TP_PID ]] && kill -0 "$TP_PID" 2>/dev/null; then
-		echo "quit" >&3 2>/dev/null || true
-		for _ in $(seq 50); do
-			kill -0 "$TP_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -9 "$TP_PID" 2>/dev/null || true
-		wait "$TP_PID" 2>/dev/null || true
+		tp_stop 50
 	fi
 	exec 3>&- 2>/dev/null || true
-	if [[ -n $APP_PREFIX ]]; then
-		rm -rf "/var/run/dpdk/$APP_PREFIX"
-		rm -f /dev/hugepages/"$APP_PREFIX"map_*
-	fi
+	[[ -z $APP_PREFIX ]] || app_rm_runtime
 	if [[ $rc -ne 0 && $rc -ne 77 && -n $TP_LOG && -f $TP_LOG ]]; then
 		echo "---- testpmd output (last 60 lines) ----"
 		tail -n 60 "$TP_LOG"
@@ -152,17 +170,16 @@ tp_start() {
 # can start another with the same file prefix.
 tp_quit() {
 	[[ -n $TP_PID ]] || return 0
-	echo "quit" >&3 2>/dev/null || true
-	for _ in $(seq 100); do
-		kill -0 "$TP_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 "$TP_PID" 2>/dev/null || true
-	wait "$TP_PID" 2>/dev/null || true
+	tp_stop 100
 	TP_PID=
 	exec 3>&- 2>/dev/null || true
-	rm -rf "/var/run/dpdk/$APP_PREFIX"
-	rm -f /dev/hugepages/"$APP_PREFIX"map_*
+	app_rm_runtime
+}
+
+# tp_forward MODE: testpmd forwarding in MODE (set fwd MODE, start).
+tp_forward() {
+	tp_cmd "set fwd $1" >/dev/null
+	tp_cmd "start" >/dev/null
 }
 
 # tp_wait_prompts N [timeout s]: until N prompts were printed.
@@ -309,7 +326,7 @@ app_primary() {
 	"$@" >"$TP_LOG" 2>&1 &
 	TP_PID=$!
 	# shellcheck disable=SC2016 # expanded by app_cleanup's eval, at exit
-	APP_CLEANUP+=('kill -INT "$TP_PID" 2>/dev/null; for _ in $(seq 50); do kill -0 "$TP_PID" 2>/dev/null || break; sleep 0.1; done')
+	APP_CLEANUP+=('kill -INT "$TP_PID" 2>/dev/null; app_wait_gone "$TP_PID"')
 }
 
 # app_wait_log PATTERN [timeout s]: until the primary's log has PATTERN
@@ -362,4 +379,46 @@ while off + 16 <= len(data):
 print('%d frames, %d distinct IP ids; %s' % (frames, len(ids), '; '.join(bad) or 'all as expected'))
 sys.exit(0 if frames == n and ids == set(range(n)) and not bad else 1)
 PY
+}
+
+# ---- l2fwd and l3fwd: frames from tap0 to tap1 through the example ----
+
+# The MAC the l2fwd and l3fwd tests give port 1 (net_bsdtap1's mac=), which
+# both examples write as the source of what they send there.
+FWD_MAC1=02:bb:00:00:00:01
+FWD_DUMP_PID=
+
+# fwd_dump_tap1 PATTERN OK BAD: once app_primary started the example on
+# net_bsdtap0 and net_bsdtap1, a dump of 512 frames on tap1 into
+# $APP_WORK/out.pcap (opening tap1 brings its link up during the example's
+# link check), then until the example's log has PATTERN, its forwarding
+# loop: app_pass OK, or app_fail BAD and the test ends.
+fwd_dump_tap1() {
+	sleep 1
+	reader_start dump dump --unit tap1 --out "$APP_WORK/out.pcap" --count 512 --duration 60 --quiet ||
+		exit 1
+	FWD_DUMP_PID=$READER_PID
+	if app_wait_log "$1" 30; then
+		app_pass "$2"
+	else
+		app_fail "$3"
+		exit 1
+	fi
+}
+
+# fwd_replay_check TTL OK BAD: the 512 frames of $APP_WORK/in.pcap replayed
+# into tap0, then fwd_dump_tap1's dump waited for: its capture must hold
+# them all with TTL, destination 02:00:00:00:00:01 (both examples' default
+# for port 1) and source FWD_MAC1. OK or BAD, with what was found.
+fwd_replay_check() {
+	reader_start replay replay --unit tap0 --in "$APP_WORK/in.pcap" --duration 20
+	reader_wait replay || app_fail "replay exited with status $?"
+	READER_PID=$FWD_DUMP_PID
+	reader_wait dump || app_fail "dump exited with status $? (it stops at 512 frames or after 60 s)"
+	local found
+	if found=$(app_check_pcap "$APP_WORK/out.pcap" 512 "$1" 02:00:00:00:00:01 "$FWD_MAC1"); then
+		app_pass "$2: $found"
+	else
+		app_fail "$3: $found"
+	fi
 }

@@ -16,15 +16,13 @@ source "$(dirname "$0")/test_app_lib.sh"
 app_init "$@"
 
 tp_start
-tp_cmd "set fwd txonly" >/dev/null
-tp_cmd "start" >/dev/null
+tp_forward txonly
 for f in frames.pcap frames.pcapng; do
 	reader_start "dump-$f" dump --unit tap0 --out "$APP_WORK/$f" --count 500 --duration 20 --quiet
 	reader_wait "dump-$f" >/dev/null || app_fail "dump to $f exited with status $?"
 done
 tp_cmd "stop" >/dev/null
-tp_cmd "set fwd rxonly" >/dev/null
-tp_cmd "start" >/dev/null
+tp_forward rxonly
 
 rx_packets() {
 	tp_stat "$(tp_cmd "show port stats 0")" RX-packets
@@ -42,13 +40,24 @@ rx_settle() {
 	rx_packets
 }
 
+# replay_into NAME FILE WANT [replay args...]: reader NAME replays FILE into
+# tap0. Sets before and after (testpmd's RX-packets around it, after once
+# WANT frames arrived; WANT "written": as many as the reader wrote) and
+# written (the reader's own count).
+replay_into() {
+	local name=$1 file=$2 want=$3
+	shift 3
+	before=$(rx_packets)
+	reader_start "$name" replay --unit tap0 --in "$file" "$@"
+	reader_wait "$name" || app_fail "replay of ${file##*/} ($name) exited with status $?"
+	written=$(reader_total "$name" written)
+	[[ $want != written ]] || want=${written:-0}
+	after=$(rx_settle "$before" "$want")
+}
+
 for f in frames.pcap frames.pcapng; do
 	echo "1. replay --in $f, once:"
-	before=$(rx_packets)
-	reader_start "replay-$f" replay --unit tap0 --in "$APP_WORK/$f" --duration 20
-	reader_wait "replay-$f" || app_fail "replay of $f exited with status $?"
-	written=$(reader_total "replay-$f" written)
-	after=$(rx_settle "$before" 500)
+	replay_into "replay-$f" "$APP_WORK/$f" 500 --duration 20
 	echo "reader wrote ${written:-none} frames; testpmd RX-packets $before -> $after"
 	app_check "the reader wrote the 500 frames of $f" "the reader wrote ${written:-none} frames of $f, 500 expected" \
 		"${written:-0}" -eq 500
@@ -57,11 +66,7 @@ for f in frames.pcap frames.pcapng; do
 done
 
 echo "2. replay --loop --rate 2000 for 2 s:"
-before=$(rx_packets)
-reader_start rate replay --unit tap0 --in "$APP_WORK/frames.pcap" --loop --rate 2000 --duration 2
-reader_wait rate || app_fail "replay --rate exited with status $?"
-written=$(reader_total rate written)
-after=$(rx_settle "$before" "${written:-0}")
+replay_into rate "$APP_WORK/frames.pcap" written --loop --rate 2000 --duration 2
 echo "reader wrote ${written:-none} frames in 2 s; testpmd RX-packets $before -> $after"
 if [[ ${written:-0} -ge 3600 && ${written:-0} -le 4400 ]]; then
 	app_pass "rate: $written frames in 2 s at 2000 pps (within 10% of 4000)"
@@ -74,11 +79,7 @@ app_check "testpmd received all $written frames" "testpmd received $((after - be
 echo "3. a capture whose last record is cut short (a dump killed mid-write):"
 size=$(stat -c %s "$APP_WORK/frames.pcap")
 head -c $((size - 10)) "$APP_WORK/frames.pcap" >"$APP_WORK/cut.pcap"
-before=$(rx_packets)
-reader_start cut replay --unit tap0 --in "$APP_WORK/cut.pcap" --duration 20
-reader_wait cut || app_fail "replay of cut.pcap exited with status $?"
-written=$(reader_total cut written)
-after=$(rx_settle "$before" 499)
+replay_into cut "$APP_WORK/cut.pcap" 499 --duration 20
 app_check "the 499 complete frames were replayed, with a warning" \
 	"wrote ${written:-none} frames (499 expected), warning: $(grep -c 'cut short' "$APP_WORK/cut.log")" \
 	"${written:-0}" -eq 499 -a "$((after - before))" -eq 499 -a "$(grep -c 'cut short' "$APP_WORK/cut.log")" -ge 1
@@ -96,11 +97,7 @@ for _ in range(3):
     at += 16 + cap
 open(sys.argv[2], "wb").write(b"".join(out))
 PY
-before=$(rx_packets)
-reader_start empty replay --unit tap0 --in "$APP_WORK/empty.pcap" --duration 20
-reader_wait empty || app_fail "replay of empty.pcap exited with status $?"
-written=$(reader_total empty written)
-after=$(rx_settle "$before" 3)
+replay_into empty "$APP_WORK/empty.pcap" 3 --duration 20
 app_check "3 frames written and received, 3 empty records skipped" \
 	"wrote ${written:-none} frames, testpmd received $((after - before)), 3 expected" \
 	"${written:-0}" -eq 3 -a "$((after - before))" -eq 3 -a "$(grep -c '3 empty records skipped' "$APP_WORK/empty.log")" -eq 1

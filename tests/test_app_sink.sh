@@ -13,8 +13,7 @@ source "$(dirname "$0")/test_app_lib.sh"
 app_init "$@"
 
 tp_start
-tp_cmd "set fwd txonly" >/dev/null
-tp_cmd "start" >/dev/null
+tp_forward txonly
 
 echo "sink, zero-copy bursts, 3 s:"
 reader_start zc sink --unit tap0 --duration 3 --cpu 0

@@ -43,18 +43,7 @@ int unit_of(const std::string &ethdev)
 
 using bt::link_status;
 
-rte_eth_stats stats(uint16_t port)
-{
-	rte_eth_stats s{};
-	rte_eth_stats_get(port, &s);
-	return s;
-}
-
-int lsc_cb(uint16_t, rte_eth_event_type, void *arg, void *)
-{
-	static_cast<std::atomic<int> *>(arg)->fetch_add(1);
-	return 0;
-}
+using bt::stats;
 
 using reader = rte_pmd_bsdtap_reader;
 
@@ -72,7 +61,7 @@ protected:
 	void TearDown() override
 	{
 		for (uint16_t p : lsc_ports_)
-			bt::lsc_unregister(p, lsc_cb, &lsc_);
+			bt::lsc_unregister(p, bt::lsc_count, &lsc_);
 		for (reader *&r : readers_)
 			if (r != nullptr)
 				rte_pmd_bsdtap_close(&r);
@@ -90,6 +79,21 @@ protected:
 		readers_.push_back(rte_pmd_bsdtap_open(name_.c_str(), q, flags));
 		return readers_.back();
 	}
+	/* How most tests start: port(args) started with one queue pair, and a
+	 * reader opened on its queue 0 with flags. A port that cannot be made
+	 * fails the test here and leaves the reader null, which the caller
+	 * asserts next. */
+	reader *&port_and_reader(uint16_t &port_id, int flags = 0, const std::string &args = "")
+	{
+		int p = port(args);
+		EXPECT_GE(p, 0);
+		port_id = static_cast<uint16_t>(p);
+		if (p < 0) {
+			readers_.push_back(nullptr);
+			return readers_.back();
+		}
+		return open(flags);
+	}
 	/* After close_port_under_reader(): the reader lets go, the unit goes. */
 	void release_gone_unit(reader *&r)
 	{
@@ -99,8 +103,9 @@ protected:
 	}
 	void count_lsc(uint16_t p)
 	{
-		ASSERT_EQ(rte_eth_dev_callback_register(p, RTE_ETH_EVENT_INTR_LSC, lsc_cb, &lsc_),
-			  0);
+		ASSERT_EQ(
+		    rte_eth_dev_callback_register(p, RTE_ETH_EVENT_INTR_LSC, bt::lsc_count, &lsc_),
+		    0);
 		lsc_ports_.push_back(p);
 	}
 	std::string name_;
@@ -180,16 +185,15 @@ TEST_F(Conformance, C04_FirstOpenMakesReadyLinkUpAndEvent)
 
 TEST_F(Conformance, C05_OpenRecordsPidAndCopiesPortMac)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	char status[RTE_PMD_BSDTAP_STATUS_LEN] = {};
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_SIOCGIFSTATUS, status), 0);
 	EXPECT_NE(strstr(status, ("Opened by pid " + std::to_string(getpid())).c_str()), nullptr)
 	    << status;
 	rte_ether_addr mac;
-	ASSERT_EQ(rte_eth_macaddr_get(static_cast<uint16_t>(p), &mac), 0);
+	ASSERT_EQ(rte_eth_macaddr_get(port_id, &mac), 0);
 	uint8_t remote[6] = {};
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_SIOCGIFADDR, remote), 0);
 	EXPECT_EQ(memcmp(remote, mac.addr_bytes, 6), 0);
@@ -213,12 +217,11 @@ TEST_F(Conformance, C06_UpOnOpenStartsAndCloseStops)
 	EXPECT_EQ(link_status(port_id), RTE_ETH_LINK_DOWN);
 
 	/* A port the application started stays up after close. */
-	int p2 = port("up_on_open=1");
-	ASSERT_GE(p2, 0);
-	reader *&r2 = open();
+	uint16_t port2;
+	reader *&r2 = port_and_reader(port2, 0, "up_on_open=1");
 	ASSERT_NE(r2, nullptr);
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r2), 0);
-	EXPECT_TRUE(bt::started(static_cast<uint16_t>(p2)));
+	EXPECT_TRUE(bt::started(port2));
 }
 
 TEST_F(Conformance, C07_SecondOpenIsBusy)
@@ -346,10 +349,8 @@ TEST_F(Conformance, C10_NoReaderTxConsumedFreedCountedInXstat)
 
 TEST_F(Conformance, C11_ReaderHeldTxGoesToDevqAndCounts)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK);
 	ASSERT_NE(r, nullptr);
 	for (uint32_t i = 0; i < 3; i++)
 		EXPECT_EQ(send(port_id, 100, i), 1);
@@ -367,10 +368,8 @@ TEST_F(Conformance, C11_ReaderHeldTxGoesToDevqAndCounts)
 
 TEST_F(Conformance, C12_DevqFullDropsOrBackpressures)
 {
-	int p = port("ring_size=4");
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK, "ring_size=4");
 	ASSERT_NE(r, nullptr);
 	for (uint32_t i = 0; i < 6; i++)
 		EXPECT_EQ(send(port_id, 64, i), 1);
@@ -378,10 +377,9 @@ TEST_F(Conformance, C12_DevqFullDropsOrBackpressures)
 	EXPECT_EQ(s.opackets, 4u);
 	EXPECT_EQ(s.oerrors, 2u);
 
-	int p2 = port("ring_size=4,txfull=backpressure");
-	ASSERT_GE(p2, 0);
-	auto port2 = static_cast<uint16_t>(p2);
-	reader *&r2 = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port2;
+	reader *&r2 =
+	    port_and_reader(port2, RTE_PMD_BSDTAP_O_NONBLOCK, "ring_size=4,txfull=backpressure");
 	ASSERT_NE(r2, nullptr);
 	rte_mbuf *m[6];
 	for (uint32_t i = 0; i < 6; i++)
@@ -409,10 +407,8 @@ void on_sigio(int)
 
 TEST_F(Conformance, C13_QueuedFrameWakesSleeperSignalsAsyncOwnerOnly)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	/* Nobody sleeps: no wakeup written. */
 	EXPECT_EQ(send(port_id, 64, 0), 1);
@@ -463,10 +459,8 @@ static void close_port_under_reader(uint16_t port_id)
 
 TEST_F(Conformance, C14_ReadOnGoneUnitIsHostDown)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	EXPECT_EQ(send(port_id, 64), 1); /* a frame is queued: EHOSTDOWN still comes first */
 	close_port_under_reader(port_id);
@@ -479,9 +473,8 @@ TEST_F(Conformance, C14_ReadOnGoneUnitIsHostDown)
 
 TEST_F(Conformance, C15_NonBlockingReadOnEmptyIsEagain)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK);
 	ASSERT_NE(r, nullptr);
 	uint8_t buf[128];
 	rte_errno = 0;
@@ -502,10 +495,8 @@ TEST_F(Conformance, C15_NonBlockingReadOnEmptyIsEagain)
 
 TEST_F(Conformance, C16_BlockingReadSleepsUntilFrameAndIsInterruptible)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	uint8_t buf[256];
 	std::atomic<ssize_t> got{-2};
@@ -540,10 +531,8 @@ TEST_F(Conformance, C16_BlockingReadSleepsUntilFrameAndIsInterruptible)
 
 TEST_F(Conformance, C17_ShortBufferTruncatesAndDropsRest)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK);
 	ASSERT_NE(r, nullptr);
 	EXPECT_EQ(send(port_id, 100, 1), 1);
 	EXPECT_EQ(send(port_id, 80, 2), 1);
@@ -560,10 +549,8 @@ TEST_F(Conformance, C17_ShortBufferTruncatesAndDropsRest)
 
 TEST_F(Conformance, C18_ZeroLengthReadConsumesOneFrame)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK);
 	ASSERT_NE(r, nullptr);
 	EXPECT_EQ(send(port_id, 100, 1), 1);
 	EXPECT_EQ(send(port_id, 80, 2), 1);
@@ -576,10 +563,8 @@ TEST_F(Conformance, C18_ZeroLengthReadConsumesOneFrame)
 
 TEST_F(Conformance, C19_MultiSegmentGatheredZeroLengthSegmentsSkipped)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK);
 	ASSERT_NE(r, nullptr);
 	auto big = bt::frame(3000, 5);
 	EXPECT_EQ(bt::tx1(port_id, 0, bt::mbuf_of(big, 1000)), 1);
@@ -607,10 +592,8 @@ TEST_F(Conformance, C19_MultiSegmentGatheredZeroLengthSegmentsSkipped)
 
 TEST_F(Conformance, C20_WriteOnGoneUnitIsHostDownBeforeLength)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	close_port_under_reader(port_id);
 	std::vector<uint8_t> big(RTE_PMD_BSDTAP_MRU + 100);
@@ -626,10 +609,8 @@ TEST_F(Conformance, C20_WriteOnGoneUnitIsHostDownBeforeLength)
 
 TEST_F(Conformance, C21_ZeroByteWriteDeliversNothing)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	uint8_t b = 0;
 	EXPECT_EQ(rte_pmd_bsdtap_write(r, &b, 0), 0);
@@ -644,10 +625,8 @@ TEST_F(Conformance, C21_ZeroByteWriteDeliversNothing)
 
 TEST_F(Conformance, C22_WriteAboveMruIsEioMruAcceptedAsChain)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	auto over = bt::frame(RTE_PMD_BSDTAP_MRU + 1, 1);
 	rte_errno = 0;
@@ -706,10 +685,8 @@ TEST_F(Conformance, C23_NoMbufIsEnobufsAndCountsRxNombuf)
 
 TEST_F(Conformance, C24_OneWriteIsOneFrameCounted)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	auto f1 = bt::frame(200, 7);
 	auto f2 = bt::frame(60, 8);
@@ -728,10 +705,8 @@ TEST_F(Conformance, C24_OneWriteIsOneFrameCounted)
 
 TEST_F(Conformance, C25_RuntNotDeliveredCountedAsInputError)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	auto runt = bt::frame(13);
 	EXPECT_EQ(rte_pmd_bsdtap_write(r, runt.data(), runt.size()), 13);
@@ -781,10 +756,8 @@ bool readable_epoll(int ep)
 
 TEST_F(Conformance, C26_FdReadableIffDevqHoldsFrameAlwaysWritable)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK);
 	ASSERT_NE(r, nullptr);
 	int fd = rte_pmd_bsdtap_fd(r);
 	ASSERT_GE(fd, 0);
@@ -804,10 +777,8 @@ TEST_F(Conformance, C26_FdReadableIffDevqHoldsFrameAlwaysWritable)
 
 TEST_F(Conformance, C27_PollSelectEpollLevelTriggeredNoLostWakeup)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK);
 	ASSERT_NE(r, nullptr);
 	int fd = rte_pmd_bsdtap_fd(r);
 	ASSERT_GE(fd, 0);
@@ -846,10 +817,8 @@ TEST_F(Conformance, C27_PollSelectEpollLevelTriggeredNoLostWakeup)
 
 TEST_F(Conformance, C28_SetGetInfoValidatedAndReflected)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	rte_pmd_bsdtap_info info{};
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_TAPGIFINFO, &info), 0);
@@ -889,9 +858,8 @@ TEST_F(Conformance, C28_SetGetInfoValidatedAndReflected)
 
 TEST_F(Conformance, C29_SetGetDebugIsTheLogLevel)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	int logtype = rte_log_register("pmd.net.bsdtap");
 	ASSERT_GE(logtype, 0);
@@ -930,10 +898,8 @@ struct sigio_guard {
 
 TEST_F(Conformance, C30_AsyncOnOff)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK);
 	ASSERT_NE(r, nullptr);
 	sigio_guard g;
 	int owner = getpid(), on = 1, off = 0;
@@ -953,10 +919,8 @@ TEST_F(Conformance, C30_AsyncOnOff)
 
 TEST_F(Conformance, C31_FionreadIsHeadFrameLength)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK);
 	ASSERT_NE(r, nullptr);
 	int n = -1;
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIONREAD, &n), 0);
@@ -979,9 +943,8 @@ TEST_F(Conformance, C31_FionreadIsHeadFrameLength)
 
 TEST_F(Conformance, C32_SetGetOwnerAndProcessGroup)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	int v = getpid(), got = 0;
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_FIOSETOWN, &v), 0);
@@ -1084,10 +1047,8 @@ TEST_F(Conformance, C34_RemoteMacSixBytesOnlyRemoteResetOnOpen)
 
 TEST_F(Conformance, C35_GetInterfaceFlags)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	int f = 0;
 	ASSERT_EQ(rte_pmd_bsdtap_ioctl(r, RTE_PMD_BSDTAP_SIOCGIFFLAGS, &f), 0);
@@ -1141,9 +1102,8 @@ TEST_F(Conformance, C36_VmnetSetFlagsKeepsCantChangeForcesUp)
 
 TEST_F(Conformance, C37_UnknownRequestIsEnotty)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	int v = 0;
 	EXPECT_EQ(rte_pmd_bsdtap_ioctl(r, 9999, &v), -ENOTTY);
@@ -1153,9 +1113,8 @@ TEST_F(Conformance, C37_UnknownRequestIsEnotty)
 
 TEST_F(Conformance, C38_StatusReportsOpener)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	char st[RTE_PMD_BSDTAP_STATUS_LEN];
 	memset(st, 'x', sizeof(st));
@@ -1168,10 +1127,8 @@ TEST_F(Conformance, C38_StatusReportsOpener)
 
 TEST_F(Conformance, C39_StartAndStopDrainTheDevq)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK);
 	ASSERT_NE(r, nullptr);
 	for (uint32_t i = 0; i < 3; i++)
 		EXPECT_EQ(send(port_id, 64, i), 1);
@@ -1197,10 +1154,8 @@ TEST_F(Conformance, C39_StartAndStopDrainTheDevq)
  * while the port is stopped waits in the inq and is received after start. */
 TEST_F(Conformance, C39_WriteWhileStoppedIsReceivedAfterStart)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	ASSERT_EQ(rte_eth_dev_stop(port_id), 0);
 	auto f = bt::frame(100, 7);
@@ -1373,10 +1328,8 @@ TEST_F(Conformance, C43_CloseLeavesVmnetAndAppStartedPortsUp)
 	EXPECT_TRUE(bt::started(port_id)); /* still started */
 
 	/* up_on_open on a port the application started: close leaves it up */
-	int p2 = port("up_on_open=1");
-	ASSERT_GE(p2, 0);
-	auto port2 = static_cast<uint16_t>(p2);
-	reader *&r2 = open();
+	uint16_t port2;
+	reader *&r2 = port_and_reader(port2, 0, "up_on_open=1");
 	ASSERT_NE(r2, nullptr);
 	ASSERT_EQ(rte_pmd_bsdtap_close(&r2), 0);
 	EXPECT_TRUE(bt::started(port2));
@@ -1395,10 +1348,8 @@ TEST_F(Conformance, C43_CloseLeavesVmnetAndAppStartedPortsUp)
 
 TEST_F(Conformance, C44_RemovalWhileHeldIsBusyOrHostDown)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	EXPECT_EQ(rte_vdev_uninit(name_.c_str()), -EBUSY);
 	/* nothing was freed: the reader and the port still work */
@@ -1463,10 +1414,8 @@ struct burst_bufs {
 
 TEST_F(Conformance, C17_ReadBurstOneFramePerBufferInOrder)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK);
 	ASSERT_NE(r, nullptr);
 	/* more frames than one internal batch (64) and than the call asks for */
 	for (uint32_t i = 0; i < 100; i++)
@@ -1492,9 +1441,8 @@ TEST_F(Conformance, C17_ReadBurstOneFramePerBufferInOrder)
 
 TEST_F(Conformance, C15_ReadBurstEmptyIsEagainBadArgsEinval)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK);
 	ASSERT_NE(r, nullptr);
 	burst_bufs b(4, 128);
 	rte_errno = 0;
@@ -1517,10 +1465,8 @@ TEST_F(Conformance, C15_ReadBurstEmptyIsEagainBadArgsEinval)
 
 TEST_F(Conformance, C14_ReadBurstOnGoneUnitIsHostDown)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	EXPECT_EQ(send(port_id, 64), 1);
 	close_port_under_reader(port_id);
@@ -1533,10 +1479,8 @@ TEST_F(Conformance, C14_ReadBurstOnGoneUnitIsHostDown)
 
 TEST_F(Conformance, C16_ReadBurstBlocksUntilOneFrameThenReturnsIt)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open();
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id);
 	ASSERT_NE(r, nullptr);
 	burst_bufs b(8, 256);
 	std::atomic<int> got{-2};
@@ -1554,10 +1498,8 @@ TEST_F(Conformance, C16_ReadBurstBlocksUntilOneFrameThenReturnsIt)
 
 TEST_F(Conformance, C19_ReadBurstGathersChains)
 {
-	int p = port();
-	ASSERT_GE(p, 0);
-	auto port_id = static_cast<uint16_t>(p);
-	reader *&r = open(RTE_PMD_BSDTAP_O_NONBLOCK);
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK);
 	ASSERT_NE(r, nullptr);
 	auto big = bt::frame(3000, 5);
 	EXPECT_EQ(bt::tx1(port_id, 0, bt::mbuf_of(big, 1000)), 1);

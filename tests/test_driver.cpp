@@ -137,10 +137,8 @@ TEST_F(DevargsGood, QueuesSetsTheLimit)
 
 TEST_F(DevargsGood, RingSizeIsTheDevqDepthAndDropCountsOerrors)
 {
-	std::string name = bt::unique_name();
-	int port = make(name, "ring_size=8");
-	ASSERT_GE(port, 0);
-	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name.c_str(), 0, 0);
+	int port;
+	rte_pmd_bsdtap_reader *r = make_with_reader(port, "ring_size=8");
 	ASSERT_NE(r, nullptr);
 	rte_mbuf *m[20];
 	for (auto &x : m)
@@ -155,10 +153,8 @@ TEST_F(DevargsGood, RingSizeIsTheDevqDepthAndDropCountsOerrors)
 
 TEST_F(DevargsGood, TxfullBackpressureReturnsFewer)
 {
-	std::string name = bt::unique_name();
-	int port = make(name, "ring_size=8,txfull=backpressure");
-	ASSERT_GE(port, 0);
-	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name.c_str(), 0, 0);
+	int port;
+	rte_pmd_bsdtap_reader *r = make_with_reader(port, "ring_size=8,txfull=backpressure");
 	ASSERT_NE(r, nullptr);
 	rte_mbuf *m[20];
 	for (auto &x : m)
@@ -353,10 +349,8 @@ TEST_F(QueueSetup, BadQueueIdNullPoolTinyPool)
  * not yet read). */
 TEST_F(QueueSetup, QueueCountIsRingDepth)
 {
-	std::string name = bt::unique_name();
-	int port = make(name);
-	ASSERT_GE(port, 0);
-	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name.c_str(), 0, 0);
+	int port;
+	rte_pmd_bsdtap_reader *r = make_with_reader(port);
 	ASSERT_NE(r, nullptr);
 	EXPECT_EQ(rte_eth_rx_queue_count(port, 0), 0);
 	auto f = bt::frame(64);

@@ -17,7 +17,6 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
-#include <glob.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -211,15 +210,8 @@ long rss_kib()
 	return -1;
 }
 
-/* Sockets of the endpoint cells, in a directory of this run. */
-const std::string &sock_dir()
-{
-	static std::string dir = [] {
-		std::string tmpl = std::string(P_tmpdir) + "/bsdtap-faults-XXXXXX";
-		return mkdtemp(tmpl.data()) != nullptr ? tmpl : std::string();
-	}();
-	return dir;
-}
+/* Sockets of the endpoint cells. */
+using bt::sock_dir;
 
 unsigned dir_entries(const std::string &d)
 {
@@ -497,17 +489,7 @@ TEST_F(Faults, StoppedReaderNeverStallsTx)
 
 /* ----------------------------------------------------- primary killed */
 
-void remove_runtime_files(const std::string &prefix)
-{
-	glob_t g;
-	std::string pat = "/dev/hugepages/" + prefix + "map_*";
-	if (glob(pat.c_str(), 0, nullptr, &g) == 0)
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			unlink(g.gl_pathv[i]);
-	globfree(&g);
-	std::error_code ec;
-	std::filesystem::remove_all("/var/run/dpdk/" + prefix, ec);
-}
+using bt::remove_runtime_files;
 
 std::string drain(bt::Child &c)
 {
@@ -938,16 +920,7 @@ TEST_F(Faults, ManyUnitsAttachDetach)
 int main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "--child") == 0) {
-		const char *eal[] = {"bsdtap-faults-child",
-				     "--proc-type=secondary",
-				     "--file-prefix",
-				     argv[3],
-				     "--no-pci",
-				     "-l",
-				     "1",
-				     "--log-level",
-				     "error"};
-		if (rte_eal_init(static_cast<int>(RTE_DIM(eal)), const_cast<char **>(eal)) < 0) {
+		if (bt::eal_init_secondary("bsdtap-faults-child", argv[3]) < 0) {
 			fprintf(stderr, "child: secondary EAL init: %s\n", rte_strerror(rte_errno));
 			return 1;
 		}

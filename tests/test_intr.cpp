@@ -55,6 +55,17 @@ protected:
 							RTE_INTR_EVENT_ADD, nullptr);
 		return ret == 0 ? port : ret;
 	}
+	/* How most tests start: make_intr(nq) and a reader on queue q. A port
+	 * that cannot be made fails the test here and gives no reader, which
+	 * the caller asserts next. */
+	rte_pmd_bsdtap_reader *port_and_reader(uint16_t &port, uint16_t nq = 1, uint16_t q = 0)
+	{
+		nq_ = nq;
+		port_ = make_intr(nq);
+		EXPECT_GE(port_, 0);
+		port = static_cast<uint16_t>(port_);
+		return port_ < 0 ? nullptr : rte_pmd_bsdtap_open(name_.c_str(), q, 0);
+	}
 	void TearDown() override
 	{
 		if (port_ >= 0)
@@ -88,10 +99,8 @@ protected:
 
 TEST_F(RxIntr, SleepsUntilAReaderWritesAndNothingElseWakesIt)
 {
-	port_ = make_intr();
-	ASSERT_GE(port_, 0);
-	auto port = static_cast<uint16_t>(port_);
-	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name_.c_str(), 0, 0);
+	uint16_t port;
+	rte_pmd_bsdtap_reader *r = port_and_reader(port);
 	ASSERT_NE(r, nullptr);
 	auto f = bt::frame(80);
 
@@ -128,10 +137,8 @@ TEST_F(RxIntr, SleepsUntilAReaderWritesAndNothingElseWakesIt)
 /* A frame queued before enable must not be slept on. */
 TEST_F(RxIntr, FramesBeforeEnableWakeAtOnce)
 {
-	port_ = make_intr();
-	ASSERT_GE(port_, 0);
-	auto port = static_cast<uint16_t>(port_);
-	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name_.c_str(), 0, 0);
+	uint16_t port;
+	rte_pmd_bsdtap_reader *r = port_and_reader(port);
 	ASSERT_NE(r, nullptr);
 	auto f = bt::frame(64);
 	ASSERT_EQ(rte_pmd_bsdtap_write(r, f.data(), f.size()), 64);
@@ -145,10 +152,8 @@ TEST_F(RxIntr, FramesBeforeEnableWakeAtOnce)
 /* Zero-copy readers wake it too, one post per arm however many bursts. */
 TEST_F(RxIntr, SendBurstWakesOncePerArm)
 {
-	port_ = make_intr();
-	ASSERT_GE(port_, 0);
-	auto port = static_cast<uint16_t>(port_);
-	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name_.c_str(), 0, 0);
+	uint16_t port;
+	rte_pmd_bsdtap_reader *r = port_and_reader(port);
 	ASSERT_NE(r, nullptr);
 	ASSERT_EQ(rte_eth_dev_rx_intr_enable(port, 0), 0);
 	for (int i = 0; i < 4; i++) {
@@ -167,11 +172,8 @@ TEST_F(RxIntr, SendBurstWakesOncePerArm)
 /* Each queue has its own vector: a write on queue 1 wakes only for queue 1. */
 TEST_F(RxIntr, QueuesHaveTheirOwnVector)
 {
-	nq_ = 2;
-	port_ = make_intr(2);
-	ASSERT_GE(port_, 0);
-	auto port = static_cast<uint16_t>(port_);
-	rte_pmd_bsdtap_reader *r1 = rte_pmd_bsdtap_open(name_.c_str(), 1, 0);
+	uint16_t port;
+	rte_pmd_bsdtap_reader *r1 = port_and_reader(port, 2, 1);
 	ASSERT_NE(r1, nullptr);
 	ASSERT_EQ(rte_eth_dev_rx_intr_enable(port, 0), 0);
 	auto f = bt::frame(64);
@@ -212,10 +214,8 @@ void spin(uint64_t cycles)
 
 TEST_F(RxIntr, StressNoLostWakeup)
 {
-	port_ = make_intr();
-	ASSERT_GE(port_, 0);
-	auto port = static_cast<uint16_t>(port_);
-	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name_.c_str(), 0, 0);
+	uint16_t port;
+	rte_pmd_bsdtap_reader *r = port_and_reader(port);
 	ASSERT_NE(r, nullptr);
 	const unsigned total = getenv("BSDTAP_STRESS_LONG") != nullptr ? 2000000 : 200000;
 	std::atomic<unsigned> written{0}, consumed{0};
@@ -283,10 +283,8 @@ TEST_F(RxIntr, StressNoLostWakeup)
  * sleep while nothing was written, wake once a frame was. */
 TEST_F(RxIntr, MonitorConditionIsTheInqProducer)
 {
-	port_ = make_intr();
-	ASSERT_GE(port_, 0);
-	auto port = static_cast<uint16_t>(port_);
-	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(name_.c_str(), 0, 0);
+	uint16_t port;
+	rte_pmd_bsdtap_reader *r = port_and_reader(port);
 	ASSERT_NE(r, nullptr);
 	struct rte_power_monitor_cond pmc {
 	};

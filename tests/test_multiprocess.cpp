@@ -15,13 +15,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include <glob.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -357,13 +355,18 @@ protected:
 		name_ = "net_bsdtap" + std::to_string(n++);
 		ASSERT_EQ(rte_vdev_init(name_.c_str(), ""), 0);
 		ASSERT_EQ(rte_eth_dev_get_port_by_name(name_.c_str(), &port_), 0);
-		rte_eth_conf conf{};
+		ASSERT_NO_FATAL_FAILURE(start_with(rte_eth_conf{}));
+		rte_eth_dev_callback_register(port_, RTE_ETH_EVENT_INTR_LSC, on_lsc, nullptr);
+		in_use_ = rte_mempool_in_use_count(g_pool);
+	}
+	/* Configures port_ with conf and one queue pair from g_pool, and
+	 * starts it. */
+	void start_with(const rte_eth_conf &conf)
+	{
 		ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
 		ASSERT_EQ(rte_eth_rx_queue_setup(port_, 0, 256, 0, nullptr, g_pool), 0);
 		ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 256, 0, nullptr), 0);
 		ASSERT_EQ(rte_eth_dev_start(port_), 0);
-		rte_eth_dev_callback_register(port_, RTE_ETH_EVENT_INTR_LSC, on_lsc, nullptr);
-		in_use_ = rte_mempool_in_use_count(g_pool);
 	}
 	void TearDown() override
 	{
@@ -453,10 +456,7 @@ TEST_F(MultiProcess, SecondaryWriteWakesRxInterrupt)
 	ASSERT_EQ(rte_eth_dev_stop(port_), 0);
 	rte_eth_conf conf{};
 	conf.intr_conf.rxq = 1;
-	ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
-	ASSERT_EQ(rte_eth_rx_queue_setup(port_, 0, 256, 0, nullptr, g_pool), 0);
-	ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 256, 0, nullptr), 0);
-	ASSERT_EQ(rte_eth_dev_start(port_), 0);
+	ASSERT_NO_FATAL_FAILURE(start_with(conf));
 	ASSERT_EQ(
 	    rte_eth_dev_rx_intr_ctl_q(port_, 0, RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_ADD, nullptr),
 	    0);
@@ -481,10 +481,7 @@ TEST_F(MultiProcess, SecondaryCannotArmRxInterrupt)
 	ASSERT_EQ(rte_eth_dev_stop(port_), 0);
 	rte_eth_conf conf{};
 	conf.intr_conf.rxq = 1;
-	ASSERT_EQ(rte_eth_dev_configure(port_, 1, 1, &conf), 0);
-	ASSERT_EQ(rte_eth_rx_queue_setup(port_, 0, 256, 0, nullptr, g_pool), 0);
-	ASSERT_EQ(rte_eth_tx_queue_setup(port_, 0, 256, 0, nullptr), 0);
-	ASSERT_EQ(rte_eth_dev_start(port_), 0);
+	ASSERT_NO_FATAL_FAILURE(start_with(conf));
 	Child c;
 	ASSERT_TRUE(c.start("intrarm", name_));
 	EXPECT_EQ(c.wait_exit(), 0);
@@ -662,35 +659,13 @@ TEST_F(MultiProcess, C44_PortClosedUnderSecondaryReader)
 	EXPECT_EQ(rte_vdev_uninit(name_.c_str()), 0);
 }
 
-/* Hugepage files and the runtime directory of this run's file prefix. */
-void remove_runtime_files()
-{
-	glob_t g;
-	std::string pat = "/dev/hugepages/" + g_prefix + "map_*";
-	if (glob(pat.c_str(), 0, nullptr, &g) == 0)
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			unlink(g.gl_pathv[i]);
-	globfree(&g);
-	std::error_code ec;
-	std::filesystem::remove_all("/var/run/dpdk/" + g_prefix, ec);
-}
-
 } // namespace
 
 int main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "--child") == 0) {
 		g_prefix = argv[3];
-		const char *eal[] = {"bsdtap-reader-child",
-				     "--proc-type=secondary",
-				     "--file-prefix",
-				     argv[3],
-				     "--no-pci",
-				     "-l",
-				     "1",
-				     "--log-level",
-				     "error"};
-		if (rte_eal_init(static_cast<int>(RTE_DIM(eal)), const_cast<char **>(eal)) < 0)
+		if (bt::eal_init_secondary("bsdtap-reader-child", argv[3]) < 0)
 			return child_fail("secondary EAL init", rte_errno);
 		int rc = child_main(argv[2], argv[4]);
 		rte_eal_cleanup();
@@ -723,6 +698,6 @@ int main(int argc, char **argv)
 	int ret = RUN_ALL_TESTS();
 	if (eal_up)
 		rte_eal_cleanup();
-	remove_runtime_files();
+	bt::remove_runtime_files(g_prefix);
 	return ret;
 }

@@ -754,13 +754,9 @@ TEST_F(Tso, VnetWriteNeedsCsum)
 		open_port(verdicts ? rx_ck : 0, 0, nullptr, "", 0);
 		set_vnet(10);
 		spec s{.proto = TCP, .payload = 200};
-		layout l = layout_of(s);
 		auto f = build(s, true);
 		auto part = partial(f, s);
-		rte_pmd_bsdtap_vnet_hdr h{};
-		h.flags = RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM;
-		h.csum_start = static_cast<uint16_t>(l.l4);
-		h.csum_offset = 16;
+		rte_pmd_bsdtap_vnet_hdr h = tcp_vnet_hdr(s);
 		ASSERT_EQ(vwrite(h, part), static_cast<ssize_t>(10 + f.size()));
 		auto rx = bt::rx_wait(port_, 0, 1);
 		ASSERT_EQ(rx.size(), 1u);
@@ -803,13 +799,8 @@ TEST_F(Tso, VnetWriteGsoFrame)
 	layout l = layout_of(s);
 	auto f = build(s, true);
 	auto part = partial(f, s);
-	rte_pmd_bsdtap_vnet_hdr h{};
-	h.flags = RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM;
-	h.gso_type = RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4;
-	h.gso_size = 1448;
+	rte_pmd_bsdtap_vnet_hdr h = tcp_vnet_hdr(s, 1448);
 	h.hdr_len = static_cast<uint16_t>(l.l4 + 20);
-	h.csum_start = static_cast<uint16_t>(l.l4);
-	h.csum_offset = 16;
 	struct tcase {
 		uint64_t rx;
 		uint32_t lro_max;
@@ -906,12 +897,7 @@ TEST_F(Tso, AggregateForwardedLeavesAsOne)
 	layout l = layout_of(s);
 	auto f = build(s, true);
 	auto part = partial(f, s);
-	rte_pmd_bsdtap_vnet_hdr h{};
-	h.flags = RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM;
-	h.gso_type = RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4;
-	h.gso_size = 1448;
-	h.csum_start = static_cast<uint16_t>(l.l4);
-	h.csum_offset = 16;
+	rte_pmd_bsdtap_vnet_hdr h = tcp_vnet_hdr(s, 1448);
 	ASSERT_EQ(vwrite(h, part), static_cast<ssize_t>(10 + f.size()));
 	auto rx = bt::rx_wait(port_, 0, 1);
 	ASSERT_EQ(rx.size(), 1u);

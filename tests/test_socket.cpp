@@ -22,7 +22,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -77,25 +76,7 @@ namespace
 
 /* ------------------------------------------------------------ helpers */
 
-/* One directory per run for the sockets, under the working directory, or
- * the temporary directory when that path would not leave room in a socket
- * address (107 bytes) for the names the tests add. */
-const std::string &sock_dir()
-{
-	static std::string dir = [] {
-		char cwd[PATH_MAX];
-		std::string base = getcwd(cwd, sizeof(cwd)) != nullptr ? cwd : ".";
-		if (base.size() > 64) {
-			const char *t = getenv("TMPDIR");
-			base = t != nullptr && *t != '\0' ? t : P_tmpdir;
-		}
-		std::string tmpl = base + "/bsdtap-sock-XXXXXX";
-		if (mkdtemp(tmpl.data()) == nullptr)
-			return std::string();
-		return tmpl;
-	}();
-	return dir;
-}
+using bt::sock_dir;
 
 std::atomic<unsigned> g_serial{0};
 
@@ -111,18 +92,7 @@ bool link_becomes(uint16_t port, uint8_t status, int timeout_ms = 3000)
 	return bt::eventually([&] { return link_status(port) == status; }, timeout_ms);
 }
 
-rte_eth_stats stats(uint16_t port)
-{
-	rte_eth_stats s{};
-	rte_eth_stats_get(port, &s);
-	return s;
-}
-
-int lsc_cb(uint16_t, rte_eth_event_type, void *arg, void *)
-{
-	static_cast<std::atomic<int> *>(arg)->fetch_add(1);
-	return 0;
-}
+using bt::stats;
 
 int sock_type(const std::string &t)
 {
@@ -253,7 +223,7 @@ protected:
 	void TearDown() override
 	{
 		if (lsc_registered_)
-			bt::lsc_unregister(static_cast<uint16_t>(port_), lsc_cb, &lsc_);
+			bt::lsc_unregister(static_cast<uint16_t>(port_), bt::lsc_count, &lsc_);
 		bt::PortTest::TearDown();
 	}
 
@@ -274,7 +244,8 @@ protected:
 	void count_lsc()
 	{
 		ASSERT_EQ(rte_eth_dev_callback_register(static_cast<uint16_t>(port_),
-							RTE_ETH_EVENT_INTR_LSC, lsc_cb, &lsc_),
+							RTE_ETH_EVENT_INTR_LSC, bt::lsc_count,
+							&lsc_),
 			  0);
 		lsc_registered_ = true;
 	}
@@ -768,14 +739,9 @@ TEST_P(Types, VnetHeaderCarriesGsoFramesBothWays)
 	EXPECT_EQ(frame, build(s, true));
 
 	spec big{.proto = TCP, .payload = 40000};
-	layout bl = layout_of(big);
 	auto g = build(big, true);
 	rte_pmd_bsdtap_vnet_hdr_mrg vh{};
-	vh.hdr.flags = RTE_PMD_BSDTAP_VNET_HDR_F_NEEDS_CSUM;
-	vh.hdr.gso_type = RTE_PMD_BSDTAP_VNET_HDR_GSO_TCPV4;
-	vh.hdr.gso_size = 1448;
-	vh.hdr.csum_start = static_cast<uint16_t>(bl.l4);
-	vh.hdr.csum_offset = 16;
+	vh.hdr = tcp_vnet_hdr(big, 1448);
 	std::vector<uint8_t> msg(sizeof(vh));
 	memcpy(msg.data(), &vh, sizeof(vh));
 	auto part = partial(g, big);
