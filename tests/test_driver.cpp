@@ -90,7 +90,11 @@ INSTANTIATE_TEST_SUITE_P(
 	BadArg{"colour=blue", -EINVAL}, BadArg{"queues=1,queues=2", -EINVAL}, BadArg{",", -EINVAL},
 	BadArg{"queues=1,", -EINVAL}, BadArg{",queues=1", -EINVAL},
 	BadArg{"queues=1,,ring_size=64", -EINVAL}, BadArg{"iface=.", -EINVAL},
-	BadArg{"iface=..", -EINVAL}));
+	BadArg{"iface=..", -EINVAL}, BadArg{"reader=echo,reader_spin_us=abc", -EINVAL},
+	BadArg{"reader=sink,reader_spin_us=1000001", -ERANGE},
+	BadArg{"reader=echo,reader_spin_us=", -EINVAL},
+	BadArg{"reader=echo,reader_spin_us=-1", -EINVAL}, BadArg{"reader_spin_us=10", -EINVAL},
+	BadArg{"reader=socket,reader_spin_us=0", -EINVAL}));
 
 class DevargsGood : public bt::PortTest
 {
@@ -227,6 +231,26 @@ TEST_F(Lifecycle, ConfigureStartStopRepeated)
 		auto got = bt::rx_wait(port, 0, 1);
 		EXPECT_EQ(got.size(), 1u) << "cycle " << i;
 		bt::free_all(got);
+		ASSERT_EQ(rte_eth_dev_stop(port), 0);
+	}
+}
+
+/* The built-in reader's idle spin at its ends: sleeping at once (every frame
+ * after a pause comes through a wakeup) and spinning a whole second. */
+TEST_F(Lifecycle, BuiltinReaderIdleSpinEchoesEveryFrame)
+{
+	for (const char *args :
+	     {"reader=echo,reader_spin_us=0", "reader=echo,reader_spin_us=1000000"}) {
+		int port = make(bt::unique_name(), args, false);
+		ASSERT_GE(port, 0) << args;
+		ASSERT_EQ(bt::configure_start(port), 0) << args;
+		for (int i = 0; i < 20; i++) {
+			ASSERT_EQ(bt::tx1(port, 0, bt::mbuf_of(bt::frame(100, i))), 1);
+			auto got = bt::rx_wait(port, 0, 1);
+			EXPECT_EQ(got.size(), 1u) << args << " frame " << i;
+			bt::free_all(got);
+			usleep(i % 4 == 0 ? 2000 : 0); /* now and then long enough to sleep */
+		}
 		ASSERT_EQ(rte_eth_dev_stop(port), 0);
 	}
 }

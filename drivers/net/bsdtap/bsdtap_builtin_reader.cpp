@@ -34,12 +34,14 @@ namespace bsdtap
 
 /* Frames moved per queue per round: eight of testpmd's default bursts (32). */
 static constexpr uint16_t builtin_burst = 256;
-/* Idle time before sleeping: long enough to ride out the gap between two
- * bursts of a loaded lcore without a syscall, short enough not to burn a
- * core when the application stops. The spin has no rte_pause(): in a
- * virtual machine PAUSE can cost microseconds (pause-loop exiting), and a
- * reader that falls that far behind lets the devq fill. */
-static constexpr uint64_t idle_spin_us = 50;
+/* The idle spin (reader_spin_us, default BSDTAP_READER_SPIN_US_DEFAULT) has
+ * no rte_pause(): in a virtual machine PAUSE can cost microseconds
+ * (pause-loop exiting), and a reader that falls that far behind lets the
+ * devq fill. On a core shared with a busy thread (a traffic generator's
+ * timer loop) the spin is what hurts: the scheduler takes the core away
+ * mid-spin for the other thread's whole slice (ms), while a reader that
+ * sleeps at once (reader_spin_us=0) is woken straight onto it. Yielding in
+ * the spin (sched_yield) was measured worse still: doc/performance.md. */
 /* Sleep bound: the stop request also wakes the thread; this is a backstop. */
 static constexpr int sleep_ms = 200;
 
@@ -100,7 +102,7 @@ void builtin_main(void *arg) noexcept
 	/* Keep this thread's memory near the unit's rings. */
 	if (b->numa_node >= 0 && numa_available() >= 0)
 		numa_set_preferred(b->numa_node);
-	const uint64_t spin_cycles = rte_get_tsc_hz() / 1000000 * idle_spin_us;
+	const uint64_t spin_cycles = rte_get_tsc_hz() / 1000000 * b->u->args.reader_spin_us;
 	uint64_t idle_since = 0;
 	while (!b->stop.load(std::memory_order_relaxed)) {
 		if (move_once(b) > 0) {

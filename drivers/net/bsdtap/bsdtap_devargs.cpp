@@ -36,9 +36,11 @@ const char *const valid_arguments[] = {ETH_BSDTAP_IFACE_ARG,
 				       ETH_BSDTAP_GROUP_ARG,
 				       ETH_BSDTAP_SOCKET_MODE_ARG,
 				       ETH_BSDTAP_SOCKET_VNET_HDR_ARG,
+				       ETH_BSDTAP_READER_SPIN_US_ARG,
 				       nullptr};
 
 /* The keys that only mean something with reader=socket. */
+const char *const builtin_keys[] = {ETH_BSDTAP_READER_SPIN_US_ARG};
 const char *const socket_keys[] = {ETH_BSDTAP_PATH_ARG,	       ETH_BSDTAP_SOCKET_TYPE_ARG,
 				   ETH_BSDTAP_OWNER_ARG,       ETH_BSDTAP_GROUP_ARG,
 				   ETH_BSDTAP_SOCKET_MODE_ARG, ETH_BSDTAP_SOCKET_VNET_HDR_ARG};
@@ -114,6 +116,15 @@ int h_queues(const char *key, const char *value, void *opaque) noexcept
 	int ret = parse_uint(key, value, 1, BSDTAP_MAX_QUEUES, &v);
 	if (ret == 0)
 		static_cast<devargs *>(opaque)->queues = static_cast<uint16_t>(v);
+	return ret;
+}
+
+int h_reader_spin_us(const char *key, const char *value, void *opaque) noexcept
+{
+	unsigned long v = 0;
+	int ret = parse_uint(key, value, 0, BSDTAP_READER_SPIN_US_MAX, &v);
+	if (ret == 0)
+		static_cast<devargs *>(opaque)->reader_spin_us = static_cast<uint32_t>(v);
 	return ret;
 }
 
@@ -339,6 +350,7 @@ const handler handlers[] = {
     {ETH_BSDTAP_GROUP_ARG, h_group},
     {ETH_BSDTAP_SOCKET_MODE_ARG, h_socket_mode},
     {ETH_BSDTAP_SOCKET_VNET_HDR_ARG, h_socket_vnet_hdr},
+    {ETH_BSDTAP_READER_SPIN_US_ARG, h_reader_spin_us},
 };
 
 } // namespace
@@ -352,6 +364,7 @@ devargs devargs_defaults() noexcept
 	a.txfull = txfull_mode::drop;
 	a.sock_type = socket_kind::seqpacket;
 	a.sock_mode = BSDTAP_SOCKET_MODE_DEFAULT;
+	a.reader_spin_us = BSDTAP_READER_SPIN_US_DEFAULT;
 	return a;
 }
 
@@ -446,6 +459,15 @@ int devargs_parse(const char *args, devargs *out) noexcept
 		for (const char *k : socket_keys) {
 			if (rte_kvargs_count(kv, k) != 0) {
 				BSDTAP_LOG(ERR, "devarg %s needs reader=socket", k);
+				ret = -EINVAL;
+				break;
+			}
+		}
+	}
+	if (ret == 0 && out->reader != reader_kind::echo && out->reader != reader_kind::sink) {
+		for (const char *k : builtin_keys) {
+			if (rte_kvargs_count(kv, k) != 0) {
+				BSDTAP_LOG(ERR, "devarg %s needs reader=echo or reader=sink", k);
 				ret = -EINVAL;
 				break;
 			}

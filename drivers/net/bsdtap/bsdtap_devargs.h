@@ -25,6 +25,8 @@
 /* Not "mode": that key is the unit's tap|vmnet mode. */
 #define ETH_BSDTAP_SOCKET_MODE_ARG "socket_mode"
 #define ETH_BSDTAP_SOCKET_VNET_HDR_ARG "socket_vnet_hdr"
+/* The built-in echo and sink readers' idle spin; refused with any other reader. */
+#define ETH_BSDTAP_READER_SPIN_US_ARG "reader_spin_us"
 
 /* Queue pairs per unit. 16 covers every lcore layout of a 2x8-core box; raise with care:
  * each pair costs two rings and a cache-line-aligned queue block in shared memory. */
@@ -42,6 +44,11 @@
 /* Owner-only, as the original's user_open=0; user_open=1 makes it 0666. */
 #define BSDTAP_SOCKET_MODE_DEFAULT 0600
 #define BSDTAP_SOCKET_MODE_OPEN 0666
+/* How long a built-in reader polls an idle unit before it sleeps (us): long
+ * enough to ride out the gap between two bursts of a loaded lcore without a
+ * syscall, short enough not to burn a core when the application stops. */
+#define BSDTAP_READER_SPIN_US_DEFAULT 50
+#define BSDTAP_READER_SPIN_US_MAX 1000000
 
 namespace bsdtap
 {
@@ -67,10 +74,11 @@ struct devargs {
 	char path[BSDTAP_SOCKET_PATH_SIZE];
 	socket_kind sock_type;
 	bool has_owner, has_group;
-	uint32_t owner;	       /* uid */
-	uint32_t group;	       /* gid */
-	uint16_t sock_mode;    /* permission bits of the socket file */
-	uint8_t sock_vnet_hdr; /* 0, or the vnet header length every message carries */
+	uint32_t owner;		 /* uid */
+	uint32_t group;		 /* gid */
+	uint16_t sock_mode;	 /* permission bits of the socket file */
+	uint8_t sock_vnet_hdr;	 /* 0, or the vnet header length every message carries */
+	uint32_t reader_spin_us; /* reader=echo|sink: idle poll before sleeping */
 };
 
 /* Defaults for a unit; iface stays empty (filled in as tap<unit>). */
