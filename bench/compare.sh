@@ -29,8 +29,9 @@
 #   --only LIST    run only these paths (comma-separated): null sink sec_zc
 #                  sec_copy memif tap sock_seqpacket sock_dgram sock_stream
 #                  rnull rwrite rsend rtap rsock_seqpacket rsock_dgram
-#                  rsock_stream rtt_builtin rtt_secondary idle_sec idle_builtin,
-#                  and iperf3 (not in the default set: about a minute)
+#                  rsock_stream unix_seqpacket unix_dgram rtt_builtin
+#                  rtt_secondary idle_sec idle_builtin, and iperf3 (not in the
+#                  default set: about a minute)
 #
 # The iperf3 group (--only iperf3) is bench/iperf3.sh: TCP with iperf3
 # between two network namespaces through testpmd's io forwarding between
@@ -70,6 +71,10 @@
 #   the stand-in giving mbufs of its own mempool with send_burst (--send);
 #   net_tap <- kernel <- an AF_PACKET writer (sendmmsg, qdisc bypassed);
 #   net_bsdtap reader=socket <- examples/socket_client -m tx, per socket_type.
+# The kernel's own limit for seqpacket and dgram: bench/unix_loop, a bare
+# Unix-socket loop on the reader core (sendmmsg of 128 messages as the pump
+# sends, recvmmsg of 32 as the client reads), no DPDK; the socket paths of
+# the same type are printed as ratios to it.
 # Latency: bench/rtt (its own primary) through the built-in echo reader and a
 # secondary echo reader, with back-to-back probes (the reader stays awake)
 # and with 1 ms gaps (the reader sleeps between probes).
@@ -189,9 +194,10 @@ done
 so_build="$build/drivers/net/bsdtap/librte_net_bsdtap.so"
 zc_reader="$build/bench/zc_reader"
 afpacket_reader="$build/bench/afpacket_reader"
+unix_loop="$build/bench/unix_loop"
 rtt="$build/bench/rtt"
 socket_client="$build/examples/socket_client"
-for f in "$so_build" "$zc_reader" "$afpacket_reader" "$rtt" "$socket_client"; do
+for f in "$so_build" "$zc_reader" "$afpacket_reader" "$rtt" "$socket_client" "$unix_loop"; do
 	[[ -x $f || -f $f ]] || die "$f is missing: run devtools/build.sh (benchmarks enabled)"
 done
 # EAL refuses -d for a file under a world-writable directory.
@@ -452,6 +458,7 @@ real_reader_cmd() {
 declare -A res_mpps res_status res_note res_label res_worst
 fwd_keys=()
 rev_keys=()
+unix_keys=()
 
 record() { # <key> <label> <status ok|skipped|failed> <mpps or -> <note>
 	res_label[$1]=$2
@@ -736,6 +743,21 @@ p_tap() {
 	d1=$(grep '^count ' "$reader_log" | tail -n 1 | awk '{ print $6 }')
 	note="AF_PACKET reader's own count (testpmd wrote $w_tx_mpps Mpps to the tap fd; ring drops so far ${d1:-0})"
 }
+
+# The kernel's own limit for socket type $1: bench/unix_loop, a bare
+# Unix-socket loop (the pump's sends, the client's receives) on the reader
+# core, with no DPDK.
+unix_path() {
+	local type=$1 out
+	start_reader "unix-$type" "$unix_loop" -t "$type" -s "$seconds" -w "$warmup"
+	wait "$reader_pid" || fail "unix_loop exited with status $?" || return 1
+	out=$(grep '^unix_loop ' "$reader_log" | tail -n 1)
+	mpps=$(awk '{ for (i = 1; i < NF; i++) if ($i == "mpps") print $(i + 1) }' <<<"$out")
+	[[ -n $mpps ]] || fail "unix_loop printed no figure" || return 1
+	note="bench/unix_loop -t $type: messages received (sendmmsg of 128, recvmmsg of 32, one core)"
+}
+p_unix_seqpacket() { unix_path seqpacket; }
+p_unix_dgram() { unix_path dgram; }
 
 # The socket endpoint (reader=socket) of type $1 with examples/socket_client
 # as the client on the reader core; $2: rx (testpmd txonly -> client) or tx
@@ -1057,6 +1079,11 @@ for t in seqpacket dgram stream; do
 	run_path "rsock_$t" "p_rsock_$t" "net_bsdtap reader=socket $t <- C client"
 	rev_keys+=("rsock_$t")
 done
+# The kernel's own limit for the message socket types.
+for t in seqpacket dgram; do
+	run_path "unix_$t" "p_unix_$t" "bare Unix-socket loop, $t"
+	unix_keys+=("unix_$t")
+done
 # Latency.
 rtt_run rtt_builtin "built-in echo (reader=echo)" builtin
 rtt_run rtt_secondary "secondary echo" secondary
@@ -1126,6 +1153,17 @@ for k in "${rev_keys[@]}"; do
 	fi
 done
 echo
+printf '%-46s %8s %8s  %s\n' "kernel's own limit (no DPDK)" Mpps worst "the socket paths of its type, x it"
+for k in "${unix_keys[@]}"; do
+	t=${k#unix_}
+	if [[ ${res_status[$k]} == ok ]]; then
+		printf '%-46s %8s %8s  to the client %s, from it %s\n' "${res_label[$k]}" "${res_mpps[$k]}" \
+			"${res_worst[$k]}" "$(ratio "sock_$t" "$k")" "$(ratio "rsock_$t" "$k")"
+	else
+		printf '%-46s %8s  (%s: %s)\n' "${res_label[$k]}" "-" "${res_status[$k]}" "${res_note[$k]}"
+	fi
+done
+echo
 printf '%-50s %-9s %7s %7s %7s %8s %8s %5s\n' "round trip, 64 B, one frame at a time (us)" reader p50 p99 p99.9 max wakeups lost
 for k in "${rtt_keys[@]}"; do
 	if [[ ${res_status[$k]} != ok ]]; then
@@ -1153,7 +1191,7 @@ for k in idle_sec idle_builtin; do
 done
 echo
 echo "how each figure was taken:"
-for k in "${fwd_keys[@]}" "${rev_keys[@]}"; do
+for k in "${fwd_keys[@]}" "${rev_keys[@]}" "${unix_keys[@]}"; do
 	[[ ${res_status[$k]} == ok ]] && printf '  %-44s %s\n' "${res_label[$k]}:" "${res_note[$k]}"
 done
 
@@ -1188,6 +1226,10 @@ target "secondary zero-copy sink >= 0.85 x net_null" "$(ratio sec_zc null)" ">="
 target "in-process zero-copy sink >= 1.5 x net_memif" "$(ratio sink memif)" ">=" 1.5
 target "secondary zero-copy sink >= 1.5 x net_memif" "$(ratio sec_zc memif)" ">=" 1.5
 target "copying sink >= 1.0 x net_memif" "$(ratio sec_copy memif)" ">=" 1.0
+for t in seqpacket dgram; do
+	target "socket $t -> client >= 0.8 x bare $t loop" "$(ratio "sock_$t" "unix_$t")" ">=" 0.8
+	target "socket $t <- client >= 0.8 x bare $t loop" "$(ratio "rsock_$t" "unix_$t")" ">=" 0.8
+done
 echo
 echo "targets (socket endpoint issue):"
 for t in seqpacket dgram stream; do
@@ -1211,7 +1253,7 @@ if [[ -n $iperf3_out ]]; then
 fi
 
 status=$iperf3_status
-for k in "${fwd_keys[@]}" "${rev_keys[@]}" idle_sec idle_builtin "${rtt_keys[@]}"; do
+for k in "${fwd_keys[@]}" "${rev_keys[@]}" "${unix_keys[@]}" idle_sec idle_builtin "${rtt_keys[@]}"; do
 	[[ ${res_status[$k]} == failed* ]] && status=1
 done
 exit $status
