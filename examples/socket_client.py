@@ -56,8 +56,16 @@ class Endpoint:
                 self.sock.bind("")
             # dgram: while the endpoint serves another client its socket is
             # connected to that one, and the kernel refuses this connect
-            # (PermissionError, EPERM): busy.
-            self.sock.connect(path)
+            # (PermissionError, EPERM): busy. The endpoint lets go of a
+            # client a moment after its goodbye, so retry for up to a second.
+            for tries in range(100):
+                try:
+                    self.sock.connect(path)
+                    break
+                except PermissionError:
+                    if type != "dgram" or tries == 99:
+                        raise
+                    time.sleep(0.01)
             if type == "dgram":
                 self.sock.send(b"")  # hello: a client that only reads is known too
         except OSError:
