@@ -382,7 +382,12 @@ void unit_link_changed(unit *u) noexcept
 {
 	if ((u->uflags.load() & UF_GONE) != 0)
 		return;
-	rte_eal_alarm_set(1, lsc_alarm, reinterpret_cast<void *>(uintptr_t{u->port_id}));
+	int ret = rte_eal_alarm_set(1, lsc_alarm, reinterpret_cast<void *>(uintptr_t{u->port_id}));
+	if (ret != 0)
+		/* Out of memory for the alarm: link_get still answers from the
+		 * unit's state, but this change raises no LSC event. */
+		BSDTAP_LOG(WARNING, "%s: no LSC event for this link change: %s", u->iface,
+			   rte_strerror(-ret));
 }
 
 void queue_wake(queue *q) noexcept
