@@ -1439,6 +1439,44 @@ TEST_F(Conformance, C17_ReadBurstOneFramePerBufferInOrder)
 	/* TearDown checks that every mbuf went back to the pool */
 }
 
+/* The tx describes each frame it queues (data and length beside the devq
+ * slot), and a batched read copies from that: the same frames, boundaries,
+ * truncation and chains as from the headers, over several passes of the
+ * ring, with an empty read between (descriptors of frames long gone stay in
+ * their slots until the slot is used again). */
+TEST_F(Conformance, C17_ReadBurstFromFrameDescriptorsSameFrames)
+{
+	uint16_t port_id;
+	reader *&r = port_and_reader(port_id, RTE_PMD_BSDTAP_O_NONBLOCK, "ring_size=64");
+	ASSERT_NE(r, nullptr);
+	burst_bufs none(4, 128);
+	ASSERT_EQ(rte_pmd_bsdtap_read_burst(r, none.iov.data(), none.lens.data(), 4), -1);
+	ASSERT_EQ(rte_errno, EAGAIN);
+	uint64_t cut = 0;
+	for (uint32_t round = 0; round < 5; round++) {
+		const uint32_t base = round * 7;
+		for (uint32_t i = 0; i < 40; i++)
+			ASSERT_EQ(send(port_id, 60 + base + i, base + i), 1);
+		auto big = bt::frame(3000, round);
+		ASSERT_EQ(bt::tx1(port_id, 0, bt::mbuf_of(big, 1000)), 1); /* a chain */
+		burst_bufs b(41, 4000);
+		b.iov[5].iov_len = 20; /* a short buffer truncates its frame only */
+		ASSERT_EQ(rte_pmd_bsdtap_read_burst(r, b.iov.data(), b.lens.data(), 41), 41);
+		cut++;
+		for (uint32_t i = 0; i < 40; i++) {
+			size_t want = i == 5 ? 20 : 60 + base + i;
+			ASSERT_EQ(b.lens[i], want) << "round " << round << " frame " << i;
+			auto f = bt::frame(60 + base + i, base + i);
+			EXPECT_EQ(memcmp(b.mem[i].data(), f.data(), want), 0)
+			    << "round " << round << " frame " << i;
+		}
+		ASSERT_EQ(b.lens[40], 3000u) << "round " << round;
+		EXPECT_EQ(memcmp(b.mem[40].data(), big.data(), 3000), 0) << "round " << round;
+	}
+	EXPECT_EQ(bt::xstat(port_id, "reader_truncated_frames"), cut);
+	/* TearDown checks that every mbuf went back to the pool */
+}
+
 TEST_F(Conformance, C15_ReadBurstEmptyIsEagainBadArgsEinval)
 {
 	uint16_t port_id;

@@ -47,6 +47,10 @@ inline constexpr uint32_t QF_OPEN = 0x01;  /* TAP_OPEN: a reader holds the queue
 inline constexpr uint32_t QF_RWAIT = 0x04; /* TAP_RWAIT: the reader sleeps */
 inline constexpr uint32_t QF_ASYNC = 0x08; /* TAP_ASYNC: SIGIO on arrival */
 inline constexpr uint32_t QF_VMNET = 0x10; /* unit in vmnet mode: tx queues with no reader */
+inline constexpr uint32_t QF_DESC = 0x20;  /* a copying reader: the tx fills frame_desc */
+/* The flags' top half: the generation of the frame descriptors, one more at
+ * each QF_DESC a reader sets (see frame_desc). */
+inline constexpr unsigned QF_GEN_SHIFT = 16;
 
 /* Per-unit flags. */
 inline constexpr uint32_t UF_STARTED = 0x02;   /* port started (IFF_UP|IFF_RUNNING) */
@@ -94,6 +98,25 @@ struct sp_view {
 	uint32_t tail_seen = 0;
 };
 
+/*
+ * What a copying reader needs of a frame, written by the tx beside the devq
+ * slot (same index) while a copying reader holds the queue (QF_DESC), before
+ * it publishes the frame: the data address and length of a one-segment
+ * frame, so that the reader never reads the mbuf header, a line the
+ * generator's core then has to take back when it reuses the mbuf. len 0:
+ * use the header (a chain). gen and pos say which frame it describes: the
+ * reader takes a descriptor only for the generation it started and the ring
+ * position of the frame in hand. Any other (left from an earlier reader, a
+ * frame queued before the tx saw QF_DESC, an earlier pass of the ring) sends
+ * it to the header. Zero-copy readers cost the tx nothing: no QF_DESC.
+ */
+struct frame_desc {
+	const void *data;
+	uint16_t len;
+	uint16_t gen;
+	uint32_t pos;
+};
+
 /* Room for want entries, as far as v knows; reads the tail when short. */
 inline unsigned sp_room(const struct rte_ring *r, sp_view *v, unsigned want) noexcept
 {
@@ -105,9 +128,15 @@ inline unsigned sp_room(const struct rte_ring *r, sp_view *v, unsigned want) noe
 	return r->capacity - used;
 }
 
-/* Up to n entries (with all: n or none); returns how many went in. */
+/* Up to n entries (with all: n or none); returns how many went in. side(pos,
+ * k) runs after the slots are written and before they are published: pos is
+ * the ring position of the first of the k entries. */
+struct sp_no_side {
+	void operator()(uint32_t, unsigned) const noexcept {}
+};
+template <typename Side = sp_no_side>
 inline unsigned sp_enqueue(struct rte_ring *r, sp_view *v, void *const *objs, unsigned n,
-			   bool all = false) noexcept
+			   bool all = false, Side side = Side()) noexcept
 {
 	const unsigned room = sp_room(r, v, n);
 	if (unlikely(n > room))
@@ -122,6 +151,7 @@ inline unsigned sp_enqueue(struct rte_ring *r, sp_view *v, void *const *objs, un
 		slots[idx + i] = objs[i];
 	for (uint32_t i = first; i < n; i++)
 		slots[i - first] = objs[i];
+	side(head, n);
 	v->head = head + n;
 	r->prod.head = head + n;
 	__atomic_store_n(&r->prod.tail, head + n, __ATOMIC_RELEASE);
@@ -148,6 +178,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	 * stay on the core that allocates them. Producer: the reader; consumers:
 	 * the tx burst, and the reader or control when the tx is idle. */
 	struct rte_ring *retq = nullptr;
+	/* One frame_desc per devq slot (the ring's size, a power of two). */
+	struct frame_desc *desc = nullptr;
 	/* The rx queue's pool, for write(): set and cleared by queue setup and
 	 * release (the application), read by the reader's write. */
 	std::atomic<struct rte_mempool *> mp{nullptr};

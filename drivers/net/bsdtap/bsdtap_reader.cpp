@@ -66,6 +66,9 @@ struct rte_pmd_bsdtap_reader {
 	/* This handle's view of the hand-back ring, which only it fills (the
 	 * tx and the primary's check empty it): see sp_view. */
 	bsdtap::sp_view retq_prod;
+	/* This handle set QF_DESC, with this generation (see frame_desc). */
+	bool desc_on;
+	uint16_t desc_gen;
 };
 
 namespace bsdtap
@@ -257,7 +260,7 @@ __rte_always_inline unsigned take_copy(rte_pmd_bsdtap_reader *r, struct rte_mbuf
 	queue *q = r->q;
 	if (unlikely(!r->sc_take || q->held.load(std::memory_order_relaxed) != nullptr)) {
 		unsigned k = take(r, m, n);
-		out(m, k);
+		out(m, k, 0u, false); /* positions unknown: no descriptors */
 		hand_back(r, m, k);
 		return k;
 	}
@@ -278,9 +281,11 @@ __rte_always_inline unsigned take_copy(rte_pmd_bsdtap_reader *r, struct rte_mbuf
 		q->rd_retq_mark.store(__atomic_load_n(&q->retq->prod.tail, __ATOMIC_RELAXED),
 				      std::memory_order_relaxed);
 		q->rd_handoff.store(1, std::memory_order_release);
+		/* The ring position of m[0]: this side's own index. */
+		const uint32_t pos = __atomic_load_n(&q->devq->cons.head, __ATOMIC_RELAXED);
 		k = rte_ring_dequeue_burst_start(q->devq, reinterpret_cast<void **>(m), n, nullptr);
 		rte_compiler_barrier(); /* m[] was written as uint64_t: see take() */
-		out(m, k);
+		out(m, k, pos, true);
 		unsigned back = retq_put(r, m, k);
 		rte_ring_dequeue_finish(q->devq, k);
 		q->rd_handoff.store(0, std::memory_order_release);
@@ -663,7 +668,7 @@ ssize_t rte_pmd_bsdtap_readv(struct rte_pmd_bsdtap_reader *r, const struct iovec
 			return fail(EHOSTDOWN); /* C14: before anything else */
 		struct rte_mbuf *m[4]; /* one used; the ring's copy loop is unrolled by 4 */
 		size_t n = 0;
-		auto copy = [r, iov, iovcnt, &n](struct rte_mbuf **f, unsigned k) {
+		auto copy = [r, iov, iovcnt, &n](struct rte_mbuf **f, unsigned k, uint32_t, bool) {
 			if (k == 0)
 				return;
 			const uint32_t vh = r->q->vnet_hdr_len.load(std::memory_order_relaxed);
@@ -706,15 +711,34 @@ constexpr unsigned copy_batch = 64;
  * data one frame ahead, so the misses overlap instead of queueing.
  */
 void copy_batch_out(queue *q, struct rte_mbuf **m, unsigned k, const struct iovec *bufs,
-		    size_t *lens) noexcept
+		    size_t *lens, uint32_t pos, bool at_pos, int gen) noexcept
 {
-	for (unsigned i = 0; i < k; i++)
-		rte_prefetch0(m[i]);
-	if (k > 0)
-		rte_prefetch0(rte_pktmbuf_mtod(m[0], void *));
-	uint64_t cut = 0;
 	const uint32_t vh = q->vnet_hdr_len.load(std::memory_order_relaxed);
-	for (unsigned i = 0; i < k; i++) {
+	uint64_t cut = 0;
+	unsigned i = 0;
+	/* From the tx's descriptors (one-segment frames), the data is copied
+	 * without a look at the headers. */
+	if (at_pos && vh == 0 && gen >= 0) {
+		const frame_desc *d = q->desc;
+		const uint32_t mask = q->devq->mask;
+		for (unsigned j = 0; j < k; j++)
+			rte_prefetch0(d[(pos + j) & mask].data);
+		for (; i < k; i++) {
+			const frame_desc &f = d[(pos + i) & mask];
+			if (f.gen != gen || f.pos != pos + i || f.len == 0 ||
+			    f.len > bufs[i].iov_len)
+				break; /* the rest by their headers */
+			memcpy(bufs[i].iov_base, f.data, f.len);
+			lens[i] = f.len;
+		}
+		if (i == k)
+			return;
+	}
+	for (unsigned j = i; j < k; j++)
+		rte_prefetch0(m[j]);
+	if (i < k)
+		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
+	for (; i < k; i++) {
 		if (i + 1 < k)
 			rte_prefetch0(rte_pktmbuf_mtod(m[i + 1], void *));
 		if (vh != 0) {
@@ -754,6 +778,18 @@ int rte_pmd_bsdtap_read_burst(struct rte_pmd_bsdtap_reader *r, const struct iove
 	if (n == 0)
 		return 0;
 	queue *q = r->q;
+	if (unlikely(!r->desc_on) && r->sc_take) {
+		/* A copying reader: from now on (until the close) the tx fills
+		 * the frames' descriptors, of a generation of this handle's. */
+		uint32_t f = q->flags.load();
+		uint32_t g;
+		do {
+			g = ((f >> QF_GEN_SHIFT) + 1) & 0xffffu;
+		} while (!q->flags.compare_exchange_weak(f, (f & ((1u << QF_GEN_SHIFT) - 1)) |
+								QF_DESC | (g << QF_GEN_SHIFT)));
+		r->desc_gen = static_cast<uint16_t>(g);
+		r->desc_on = true;
+	}
 	for (;;) {
 		if (gone(r))
 			return static_cast<int>(fail(EHOSTDOWN)); /* C14 */
@@ -761,10 +797,14 @@ int rte_pmd_bsdtap_read_burst(struct rte_pmd_bsdtap_reader *r, const struct iove
 		while (got < n) {
 			struct rte_mbuf *m[copy_batch];
 			unsigned want = std::min<unsigned>(copy_batch, n - got);
-			unsigned k = take_copy(
-			    r, m, want, [q, bufs, lens, got](struct rte_mbuf **f, unsigned c) {
-				    copy_batch_out(q, f, c, bufs + got, lens + got);
-			    });
+			const int gen = r->desc_on ? r->desc_gen : -1;
+			unsigned k =
+			    take_copy(r, m, want,
+				      [q, bufs, lens, got, gen](struct rte_mbuf **f, unsigned c,
+								uint32_t pos, bool at_pos) {
+					      copy_batch_out(q, f, c, bufs + got, lens + got, pos,
+							     at_pos, gen);
+				      });
 			got = static_cast<uint16_t>(got + k);
 			if (k < want)
 				break;

@@ -74,6 +74,7 @@ void unit_free(unit *u) noexcept
 		rte_ring_free(q.devq);
 		rte_ring_free(q.retq);
 		rte_ring_free(q.inq);
+		rte_free(q.desc);
 		if (q.efd >= 0)
 			close(q.efd);
 		if (q.intr_efd >= 0)
@@ -132,11 +133,15 @@ unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int s
 			 i);
 		q.retq = rte_ring_create(rn, args.ring_size + 64, socket,
 					 RING_F_SP_ENQ | RING_F_EXACT_SZ);
+		if (q.devq != nullptr)
+			q.desc = static_cast<frame_desc *>(
+			    rte_zmalloc_socket("bsdtap_desc", sizeof(frame_desc) * q.devq->size,
+					       RTE_CACHE_LINE_SIZE, socket));
 		q.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (q.efd >= 0)
 			q.intr_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (q.devq == nullptr || q.inq == nullptr || q.retq == nullptr || q.efd < 0 ||
-		    q.intr_efd < 0) {
+		if (q.devq == nullptr || q.inq == nullptr || q.retq == nullptr ||
+		    q.desc == nullptr || q.efd < 0 || q.intr_efd < 0) {
 			BSDTAP_LOG(ERR, "%s: queue %u: cannot create rings or eventfds: %s", name,
 				   i,
 				   rte_strerror(q.efd < 0 || q.intr_efd < 0 ? errno : rte_errno));
@@ -491,7 +496,7 @@ int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcep
 		 * looked at the flag just before may still queue its frames after
 		 * it: the next open, port stop or close, or the periodic check
 		 * (queue_purge_stale), purges them. */
-		q->flags.fetch_and(~(QF_ASYNC | QF_RWAIT | QF_OPEN));
+		q->flags.fetch_and(~(QF_ASYNC | QF_RWAIT | QF_OPEN | QF_DESC));
 		q->sigio_owner.store(0);
 		unit_purge_devq(q, true); /* C42 */
 		/* A reader that closes has emptied its write cache; one that
