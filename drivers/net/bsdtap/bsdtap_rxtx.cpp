@@ -166,11 +166,12 @@ inline bool tx_prepare(struct rte_mbuf *m, bool vnet, uint32_t *grown) noexcept
  * The slow path of the offload burst, from frame `from` on (those before it
  * are prepared): frame by frame, a TSO request cut into its segments (all or
  * none of them queued), a frame that cannot be done dropped and counted in
- * oerrors. Returns the frames consumed, as the burst does.
+ * oerrors. Returns the frames consumed, as the burst does. qf: the flags the
+ * burst read.
  */
 template <bool backpressure, bool asym>
 __rte_noinline uint16_t tx_slow(queue *q, struct rte_mbuf **bufs, uint16_t nb, uint16_t from,
-				bool vnet) noexcept
+				bool vnet, uint32_t qf) noexcept
 {
 	uint64_t sent = 0, bytes = 0, dropped = 0;
 	uint16_t j = 0;
@@ -202,7 +203,7 @@ __rte_noinline uint16_t tx_slow(queue *q, struct rte_mbuf **bufs, uint16_t nb, u
 		uint64_t b = 0;
 		for (unsigned i = 0; i < k; i++)
 			b += segs[i]->pkt_len;
-		if (devq_enqueue(q, segs, k, true, q->flags.load(std::memory_order_relaxed)) == 0) {
+		if (devq_enqueue(q, segs, k, true, qf) == 0) {
 			if (segs[0] != m)
 				rte_pktmbuf_free_bulk(segs, k);
 			if (backpressure)
@@ -264,7 +265,7 @@ inline uint16_t tx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 		for (uint16_t i = 0; i < nb; i++)
 			if (unlikely((bufs[i]->ol_flags & tx_offload_flags) != 0) &&
 			    !tx_prepare(bufs[i], vnet, &grown))
-				return tx_slow<backpressure, asym>(q, bufs, nb, i, vnet);
+				return tx_slow<backpressure, asym>(q, bufs, nb, i, vnet, qf);
 		bytes += grown * sizeof(struct rte_vlan_hdr);
 	}
 
