@@ -164,6 +164,37 @@ int child_main(const std::string &scenario, const std::string &unit)
 			return child_fail("rx_intr_ctl_q", EINVAL);
 		return 0;
 	}
+	if (scenario == "churnvisit") {
+		/* As churn, with visits in place: looking (a copy of each frame's
+		 * first bytes) and unseen, in turn. */
+		static char sink[64];
+		rte_pmd_bsdtap_visit_t look = [](void *, rte_mbuf *const *pkts, uint16_t k) {
+			for (uint16_t i = 0; i < k; i++)
+				memcpy(sink, rte_pktmbuf_mtod(pkts[i], const char *), sizeof(sink));
+		};
+		bool said = false;
+		for (;;) {
+			rte_pmd_bsdtap_reader *c =
+			    rte_pmd_bsdtap_open(unit.c_str(), 0, RTE_PMD_BSDTAP_O_NONBLOCK);
+			if (c == nullptr) {
+				if (rte_errno != EBUSY)
+					return child_fail("churnvisit: open", rte_errno);
+				continue;
+			}
+			for (int i = 0; i < 2048; i++) {
+				uint16_t n = rte_pmd_bsdtap_visit_burst(
+				    c, 32, (i & 1) ? look : nullptr, nullptr);
+				if (n > 0 && !said) {
+					printf("READ\n");
+					fflush(stdout);
+					said = true;
+				}
+				if (n == 0)
+					rte_pmd_bsdtap_wait(c, 1);
+			}
+			rte_pmd_bsdtap_close(&c);
+		}
+	}
 	if (scenario == "churn" || scenario == "churnread") {
 		/* To be killed at a random moment (C45): opens, reads with both
 		 * copying calls, closes, again and again; says READ once it read.
@@ -276,6 +307,18 @@ int child_main(const std::string &scenario, const std::string &unit)
 		rc = child_conform(r);
 	} else if (scenario == "hold") {
 		pause(); /* until killed (C45) */
+	} else if (scenario == "visithold") {
+		/* Killed inside a visit (C45): the frames it was lent are the port's. */
+		auto lent = [](void *, rte_mbuf *const *, uint16_t) {
+			printf("LENT\n");
+			fflush(stdout);
+			pause();
+		};
+		auto end = steady_clock::now() + seconds(5);
+		while (steady_clock::now() < end)
+			if (rte_pmd_bsdtap_visit_burst(r, 32, lent, nullptr) == 0)
+				rte_pmd_bsdtap_wait(r, 100);
+		rc = child_fail("visithold: nothing to visit", ETIMEDOUT);
 	} else if (scenario == "gone") {
 		/* The primary closes the port: the blocked read must return EHOSTDOWN. */
 		if (rte_pmd_bsdtap_read(r, buf, sizeof(buf)) != -1 || rte_errno != EHOSTDOWN)
@@ -591,6 +634,43 @@ TEST_F(MultiProcess, C45_KilledReaderReleasesUnit)
 	rte_pmd_bsdtap_close(&r);
 }
 
+/* C45 inside a visit in place: the reader is killed while it holds the
+ * frames it was lent. They were never taken off the devq, so its release
+ * (a close, C42) purges and counts every one of them; the pool is whole
+ * and the queue opens again. */
+TEST_F(MultiProcess, C45_ReaderKilledInsideVisitLosesNothing)
+{
+	Child c;
+	ASSERT_TRUE(c.start("visithold", name_));
+	ASSERT_TRUE(c.expect("OPEN"));
+	const uint64_t purged0 = bt::xstat(port_, "devq_purged_frames");
+	for (int i = 0; i < 10; i++) {
+		rte_mbuf *m = frame(64 + i, static_cast<uint8_t>(i));
+		ASSERT_EQ(rte_eth_tx_burst(port_, 0, &m, 1), 1);
+	}
+	ASSERT_TRUE(c.expect("LENT"));
+	EXPECT_GT(rte_mempool_in_use_count(g_pool), in_use_);
+	kill(c.pid, SIGKILL);
+	c.wait_exit();
+	rte_pmd_bsdtap_reader *r = nullptr;
+	ASSERT_TRUE(eventually(
+	    [&] {
+		    r = rte_pmd_bsdtap_open(name_.c_str(), 0, RTE_PMD_BSDTAP_O_NONBLOCK);
+		    return r != nullptr;
+	    },
+	    3000))
+	    << rte_strerror(rte_errno);
+	EXPECT_EQ(bt::xstat(port_, "devq_purged_frames") - purged0, 10u);
+	EXPECT_TRUE(eventually([&] { return rte_mempool_in_use_count(g_pool) == in_use_; }));
+	/* The queue works on. */
+	rte_mbuf *m = frame(90, 3);
+	ASSERT_EQ(rte_eth_tx_burst(port_, 0, &m, 1), 1);
+	char buf[256];
+	EXPECT_EQ(rte_pmd_bsdtap_read(r, buf, sizeof(buf)), 90);
+	rte_pmd_bsdtap_close(&r);
+	EXPECT_TRUE(eventually([&] { return rte_mempool_in_use_count(g_pool) == in_use_; }));
+}
+
 /*
  * C45 at any instruction: a secondary reader that opens, reads (read and
  * read_burst, the copying calls) and closes in a loop is killed with
@@ -616,7 +696,8 @@ TEST_F(MultiProcess, C45_ReadersKilledAnywhereLoseNothing)
 	int done = 0;
 	for (; done < rounds && steady_clock::now() < end; done++) {
 		Child c;
-		ASSERT_TRUE(c.start(done % 2 == 0 ? "churn" : "churnread", name_));
+		static const char *const kinds[] = {"churn", "churnread", "churnvisit"};
+		ASSERT_TRUE(c.start(kinds[done % 3], name_));
 		ASSERT_TRUE(c.expect("READ", 10000))
 		    << "round " << done << " (seed " << seed << "): the reader read nothing";
 		std::this_thread::sleep_for(microseconds(rand() % 5000));

@@ -7,7 +7,9 @@
  *                      so that the reader goes to sleep again and again;
  *   reader:            opens, reads in rotating modes (blocking read, poll on
  *                      the fd + bursts, wait + bursts, epoll + non-blocking
- *                      read, blocking batched read_burst), closes, reopens;
+ *                      read, blocking batched read_burst, wait + visits in
+ *                      place mixed with bursts that take, visits unseen),
+ *                      closes, reopens;
  *   control:           stops/starts the port (the tx pauses, as ethdev
  *                      requires), changes the MTU, reads stats.
  *
@@ -108,6 +110,7 @@ void reader_thread(const std::string &name, Shared *s)
 {
 	std::mt19937 rng(2);
 	uint64_t last = 0;
+	unsigned visits = 0;
 	char buf[128];
 	auto check = [&](const uint8_t *frame, size_t len) {
 		uint64_t seq;
@@ -129,7 +132,7 @@ void reader_thread(const std::string &name, Shared *s)
 			break;
 		}
 		s->reopens.fetch_add(1);
-		int mode = static_cast<int>(rng() % 5);
+		int mode = static_cast<int>(rng() % 7);
 		uint64_t quota = 20000 + rng() % 200000;
 		int ep = -1;
 		if (mode == 3) {
@@ -173,6 +176,44 @@ void reader_thread(const std::string &name, Shared *s)
 				for (int i = 0; i < n; i++)
 					check(reinterpret_cast<uint8_t *>(many[i]), lens[i]);
 				quota -= std::min<uint64_t>(quota, static_cast<uint64_t>(n));
+				continue;
+			}
+			if (mode == 5 || mode == 6) {
+				/* In place: every eighth look takes instead, which
+				 * ends the epoch; the next visit begins another once
+				 * the tx has freed the last. Unseen visits only count. */
+				uint16_t n;
+				if (mode == 5 && ++visits % 8 == 0) {
+					rte_mbuf *pkts[burst];
+					n = rte_pmd_bsdtap_recv_burst(r, pkts, burst);
+					for (uint16_t i = 0; i < n; i++)
+						check(rte_pktmbuf_mtod(pkts[i], uint8_t *),
+						      pkts[i]->data_len);
+					rte_pmd_bsdtap_free_burst(r, pkts, n);
+				} else if (mode == 5) {
+					auto look = [&check](rte_mbuf *const *pkts, uint16_t k) {
+						for (uint16_t i = 0; i < k; i++)
+							check(rte_pktmbuf_mtod(pkts[i], uint8_t *),
+							      pkts[i]->data_len);
+					};
+					n = rte_pmd_bsdtap_visit_burst(
+					    r, burst,
+					    [](void *a, rte_mbuf *const *pkts, uint16_t k) {
+						    (*static_cast<decltype(look) *>(a))(pkts, k);
+					    },
+					    &look);
+				} else {
+					n = rte_pmd_bsdtap_visit_burst(r, burst, nullptr, nullptr);
+					s->received.fetch_add(n, std::memory_order_relaxed);
+					s->progress.fetch_add(n, std::memory_order_relaxed);
+				}
+				if (n == 0) {
+					s->sleeps.fetch_add(1);
+					s->reader_blocked.store(true);
+					rte_pmd_bsdtap_wait(r, 1000);
+					s->reader_blocked.store(false);
+				}
+				quota -= std::min<uint64_t>(quota, n);
 				continue;
 			}
 			if (mode == 1 || mode == 2) {

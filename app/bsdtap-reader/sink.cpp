@@ -54,23 +54,28 @@ end_t run_sink(worker_ctx &c)
 		}
 		return c.stopped_or_finished();
 	}
-	rte_mbuf *pkts[max_burst];
+	/* Visited in place: the frames stay in the port's ring and the
+	 * primary's tx lcore frees them into its cache; without --exact-bytes
+	 * they are consumed unseen (this core loads neither pointer nor header). */
+	uint64_t bytes = 0;
+	auto count = [&bytes](rte_mbuf *const *pkts, uint16_t k) {
+		for (uint16_t i = 0; i < k; i++)
+			bytes += pkts[i]->pkt_len;
+	};
 	while (!c.stopping() && !c.count_reached()) {
-		uint16_t n = r.recv_burst(pkts, c.want(c.tot.rd_frames.get()));
+		uint16_t want = c.want(c.tot.rd_frames.get());
+		uint16_t n = o.exact_bytes
+				 ? r.visit_burst(want, count)
+				 : rte_pmd_bsdtap_visit_burst(r.get(), want, nullptr, nullptr);
 		if (n == 0) {
 			if (!c.idle_wait())
 				return end_t::gone;
 			continue;
 		}
 		if (o.exact_bytes) {
-			uint64_t bytes = 0;
-			for (uint16_t i = 0; i < n; i++)
-				bytes += pkts[i]->pkt_len;
 			c.tot.rd_bytes.add(bytes);
+			bytes = 0;
 		}
-		/* Handed back: the primary's tx lcore frees them into its cache,
-		 * and this core never loads their headers. */
-		r.free_burst(pkts, n);
 		c.tot.rd_frames.add(n);
 	}
 	return c.stopped_or_finished();

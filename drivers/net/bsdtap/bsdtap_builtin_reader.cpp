@@ -65,6 +65,12 @@ unsigned move_once(builtin *b) noexcept
 	struct rte_mbuf *pkts[builtin_burst];
 	unsigned moved = 0;
 	for (uint16_t i = 0; i < b->nb; i++) {
+		if (b->kind == reader_kind::sink) {
+			/* Consumed unseen: they go back where they lie. */
+			moved +=
+			    rte_pmd_bsdtap_visit_burst(b->r[i], builtin_burst, nullptr, nullptr);
+			continue;
+		}
 		uint16_t n = rte_pmd_bsdtap_recv_burst(b->r[i], pkts, builtin_burst);
 		if (n == 0)
 			continue;
@@ -76,8 +82,6 @@ unsigned move_once(builtin *b) noexcept
 				rte_pktmbuf_free_bulk(pkts + sent, n - sent);
 				b->u->q[i].imissed.add(n - sent);
 			}
-		} else {
-			rte_pmd_bsdtap_free_burst(b->r[i], pkts, n);
 		}
 	}
 	return moved;

@@ -43,11 +43,24 @@ namespace bsdtap
 {
 
 /* Per-queue flags (the original's tap_flags that concern one open). */
-inline constexpr uint32_t QF_OPEN = 0x01;  /* TAP_OPEN: a reader holds the queue */
-inline constexpr uint32_t QF_RWAIT = 0x04; /* TAP_RWAIT: the reader sleeps */
-inline constexpr uint32_t QF_ASYNC = 0x08; /* TAP_ASYNC: SIGIO on arrival */
-inline constexpr uint32_t QF_VMNET = 0x10; /* unit in vmnet mode: tx queues with no reader */
-inline constexpr uint32_t QF_DESC = 0x20;  /* a copying reader: the tx fills frame_desc */
+inline constexpr uint32_t QF_OPEN = 0x01;    /* TAP_OPEN: a reader holds the queue */
+inline constexpr uint32_t QF_RWAIT = 0x04;   /* TAP_RWAIT: the reader sleeps */
+inline constexpr uint32_t QF_ASYNC = 0x08;   /* TAP_ASYNC: SIGIO on arrival */
+inline constexpr uint32_t QF_VMNET = 0x10;   /* unit in vmnet mode: tx queues with no reader */
+inline constexpr uint32_t QF_DESC = 0x20;    /* a copying reader: the tx fills frame_desc */
+inline constexpr uint32_t QF_INPLACE = 0x40; /* frames come back in place: see inplace_from */
+/* With QF_INPLACE: the reader loads the devq's slots (it looks at the
+ * frames), so the tx frees from its shadow, not from those lines. */
+inline constexpr uint32_t QF_LOOK = 0x80;
+/* Bits 8-15: the in-place epoch, one more at each QF_INPLACE a reader sets. */
+inline constexpr unsigned QF_EPOCH_SHIFT = 8;
+inline constexpr uint32_t QF_EPOCH_MASK = 0xffu << QF_EPOCH_SHIFT;
+/* What says whether frames come back in place, and how. */
+inline constexpr uint32_t QF_STATE = QF_INPLACE | QF_LOOK | QF_EPOCH_MASK;
+inline constexpr uint32_t qf_epoch(uint32_t f) noexcept
+{
+	return (f & QF_EPOCH_MASK) >> QF_EPOCH_SHIFT;
+}
 /* The flags' top half: the generation of the frame descriptors, one more at
  * each QF_DESC a reader sets (see frame_desc). */
 inline constexpr unsigned QF_GEN_SHIFT = 16;
@@ -117,11 +130,13 @@ struct frame_desc {
 	uint32_t pos;
 };
 
-/* Room for want entries, as far as v knows; reads the tail when short. */
+/* Room for want entries, as far as v knows; reads the tail when short
+ * (reload; the devq's tx reloads through devq_refill instead). */
+template <bool reload = true>
 inline unsigned sp_room(const struct rte_ring *r, sp_view *v, unsigned want) noexcept
 {
 	uint32_t used = v->head - v->tail_seen;
-	if (unlikely(used > r->capacity || r->capacity - used < want)) {
+	if (reload && unlikely(used > r->capacity || r->capacity - used < want)) {
 		v->tail_seen = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
 		used = v->head - v->tail_seen;
 	}
@@ -134,11 +149,11 @@ inline unsigned sp_room(const struct rte_ring *r, sp_view *v, unsigned want) noe
 struct sp_no_side {
 	void operator()(uint32_t, unsigned) const noexcept {}
 };
-template <typename Side = sp_no_side>
+template <bool reload = true, typename Side = sp_no_side>
 inline unsigned sp_enqueue(struct rte_ring *r, sp_view *v, void *const *objs, unsigned n,
 			   bool all = false, Side side = Side()) noexcept
 {
-	const unsigned room = sp_room(r, v, n);
+	const unsigned room = sp_room<reload>(r, v, n);
 	if (unlikely(n > room))
 		n = all ? 0 : room;
 	if (unlikely(n == 0))
@@ -180,6 +195,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	struct rte_ring *retq = nullptr;
 	/* One frame_desc per devq slot (the ring's size, a power of two). */
 	struct frame_desc *desc = nullptr;
+	/* The tx's own copy of the devq's slots while frames come back in place
+	 * (same size): it frees from here, so it never loads a slot line the
+	 * reader has just read. Only the tx and a drain read or write it. */
+	struct rte_mbuf **shadow = nullptr;
 	/* The rx queue's pool, for write(): set and cleared by queue setup and
 	 * release (the application), read by the reader's write. */
 	std::atomic<struct rte_mempool *> mp{nullptr};
@@ -213,6 +232,22 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	counter sigio;				/* [tx] SIGIO sent (C33) */
 	uint32_t tx_calls = 0;			/* [tx] only: paces the retq recycling */
 	sp_view devq_prod;			/* [tx] the tx's view of the devq (sp_enqueue) */
+	/* [tx] Frames coming back in place (see inplace_from), under
+	 * inplace_lock: the tx takes it without waiting (it tries again next
+	 * burst), the primary's control to free them while the tx is idle.
+	 * tx_state: the QF_STATE bits they are freed under (QF_LOOK: the
+	 * shadow is kept), read by the tx without the lock; tx_epoch the epoch
+	 * taken up, tx_freed where freeing got to, shadow_from the position
+	 * from which the shadow holds the slots (before it, or without
+	 * QF_LOOK: the devq's own slots). */
+	std::atomic<uint32_t> inplace_lock{0};
+	std::atomic<uint32_t> tx_state{0};
+	uint32_t tx_epoch = 0;
+	uint32_t tx_freed = 0;
+	uint32_t shadow_from = 0;
+	/* [tx] the last epoch whose frames are all freed: a reader begins the
+	 * next one only then. */
+	std::atomic<uint32_t> tx_done_epoch{0};
 
 	/* [rx] if_input side. */
 	alignas(RTE_CACHE_LINE_SIZE) counter ipackets, ibytes;
@@ -259,6 +294,22 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 
 	/* Shared flags and reader state. */
 	alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint32_t> flags{0}; /* QF_*, [rd] and [tx] */
+	/*
+	 * [rd] Frames coming back in place (rte_pmd_bsdtap_visit_burst and the
+	 * copying reads): the reader reads frames where they lie in the devq
+	 * and only moves its consumer tail past them; the tx frees what the tail
+	 * passed, from its shadow, on its own lcore: no hand-back ring, no slot
+	 * line going back. A stretch of positions is one epoch: the reader (or
+	 * control, with the reader kept out) opens it at inplace_from with
+	 * QF_INPLACE and a new epoch in the flags, once the tx finished the last
+	 * one (tx_done_epoch), and ends it at inplace_until by clearing
+	 * QF_INPLACE, before any take that keeps frames (recv_burst) or any
+	 * purge moves the tail further. The tx frees [from, until) of the epoch;
+	 * a tx that loads a tail past inplace_from sees the epoch (the reader
+	 * set it before moving the tail: release, acquire).
+	 */
+	std::atomic<uint32_t> inplace_from{0};
+	std::atomic<uint32_t> inplace_until{0};
 	/* [rx] set by rte_eth_dev_rx_intr_enable, cleared by the one waker (the
 	 * reader that found it set) or by disable: the mirror of TAP_RWAIT for
 	 * an application that sleeps on its rx queue. */
@@ -344,6 +395,18 @@ inline unsigned ring_count_now(const struct rte_ring *r) noexcept
 	return n > r->capacity ? r->capacity : n;
 }
 
+/* End the epoch of frames coming back in place at the devq's consumer tail
+ * (see queue::inplace_from): by its reader inside its devq window, or by
+ * control with the reader kept out. The tx frees up to there. */
+inline void inplace_end(queue *q) noexcept
+{
+	if ((q->flags.load(std::memory_order_relaxed) & QF_INPLACE) == 0)
+		return;
+	q->inplace_until.store(__atomic_load_n(&q->devq->cons.tail, __ATOMIC_ACQUIRE),
+			       std::memory_order_relaxed);
+	q->flags.fetch_and(~(QF_INPLACE | QF_LOOK), std::memory_order_seq_cst);
+}
+
 /* Set at probe: the eventfds in the units are this process's. */
 extern bool primary_process;
 
@@ -388,6 +451,13 @@ void secondary_efds_drop(const unit *u) noexcept;
 bool membarrier_register() noexcept;
 /* The reader's half of the TAP_RWAIT fence pairing, before its last look. */
 void reader_sleep_fence(const queue *q) noexcept;
+/* Frames coming back in place (bsdtap_inplace.cpp): free those the devq's
+ * consumer tail passed, at most max, taking up an epoch begun and finishing
+ * one ended. The tx's call gives up at once if the lock is taken, and sets
+ * its view of the room; control's (primary) waits for the lock, a second at
+ * most, and frees all. */
+void inplace_collect_tx(queue *q, unsigned max) noexcept;
+void inplace_collect_ctl(queue *q) noexcept;
 
 /* Rx interrupts and power monitoring (bsdtap_intr.cpp): the application's
  * side of sleeping on an rx queue. Primary only. */

@@ -66,6 +66,11 @@ struct rte_pmd_bsdtap_reader {
 	/* This handle set QF_DESC, with this generation (see frame_desc). */
 	bool desc_on;
 	uint16_t desc_gen;
+	/* This handle began in-place epoch `epoch` (see queue::inplace_from),
+	 * looking at the frames (QF_LOOK) or not. */
+	bool inplace;
+	bool look;
+	uint32_t epoch;
 };
 
 namespace bsdtap
@@ -93,6 +98,9 @@ inline void notify_app(rte_pmd_bsdtap_reader *r) noexcept
 		q->rx_intr_wakeups.add(1);
 	}
 }
+
+/* Frames a visit that is not in place takes at a time. */
+constexpr uint16_t visit_chunk = 256;
 
 /* The largest write cache a handle makes; a DPDK lcore cache's usual size. */
 constexpr unsigned write_cache_size = 256;
@@ -146,6 +154,47 @@ bool arm(rte_pmd_bsdtap_reader *r) noexcept
 	return true;
 }
 
+/*
+ * Frames coming back in place (see queue::inplace_from). Both run inside the
+ * devq window (rd_busy, no purge), where only this handle changes the epoch.
+ * Whether this handle's epoch still runs (a purge or a release may have
+ * ended it), for a reader that looks at the frames or not; one that changes
+ * its mind ends it.
+ */
+inline bool inplace_live(rte_pmd_bsdtap_reader *r, bool look) noexcept
+{
+	if (likely(r->inplace)) {
+		uint32_t f = r->q->flags.load(std::memory_order_relaxed);
+		if (likely((f & QF_INPLACE) != 0 && qf_epoch(f) == r->epoch && r->look == look))
+			return true;
+		inplace_end(r->q);
+		r->inplace = false;
+	}
+	return false;
+}
+
+/* Begin an epoch at the consumer tail, once the tx is done with the last. */
+bool inplace_begin(rte_pmd_bsdtap_reader *r, bool look) noexcept
+{
+	queue *q = r->q;
+	uint32_t f = q->flags.load(std::memory_order_acquire);
+	if ((f & QF_INPLACE) != 0 || q->shadow == nullptr ||
+	    q->tx_done_epoch.load(std::memory_order_acquire) != qf_epoch(f))
+		return false;
+	const uint32_t e = (qf_epoch(f) + 1) & (QF_EPOCH_MASK >> QF_EPOCH_SHIFT);
+	q->inplace_from.store(__atomic_load_n(&q->devq->cons.tail, __ATOMIC_RELAXED),
+			      std::memory_order_relaxed);
+	/* The CAS publishes the start before any tail that passes it. */
+	while (!q->flags.compare_exchange_weak(
+	    f, (f & ~QF_EPOCH_MASK) | QF_INPLACE | (look ? QF_LOOK : 0) | (e << QF_EPOCH_SHIFT),
+	    std::memory_order_seq_cst, std::memory_order_relaxed))
+		;
+	r->inplace = true;
+	r->look = look;
+	r->epoch = e;
+	return true;
+}
+
 /* After a dequeue: in fd mode, an emptied devq must make the fd unreadable. */
 inline void after_take(rte_pmd_bsdtap_reader *r) noexcept
 {
@@ -176,8 +225,14 @@ __rte_always_inline unsigned devq_take(rte_pmd_bsdtap_reader *r, struct rte_mbuf
 	q->rd_busy.store(1, std::memory_order_relaxed);
 	std::atomic_signal_fence(std::memory_order_seq_cst); /* the purger's membarrier */
 	unsigned got = 0;
-	if (likely(q->purging.load(std::memory_order_relaxed) == 0))
+	if (likely(q->purging.load(std::memory_order_relaxed) == 0)) {
+		/* These frames become the reader's: no longer in place. */
+		if (unlikely(r->inplace)) {
+			inplace_end(q);
+			r->inplace = false;
+		}
 		got = rte_ring_sc_dequeue_burst(q->devq, reinterpret_cast<void **>(m), n, nullptr);
+	}
 	q->rd_busy.store(0, std::memory_order_release);
 	return got;
 }
@@ -241,17 +296,19 @@ inline void hand_back(rte_pmd_bsdtap_reader *r, struct rte_mbuf **m, unsigned k)
  * them back, as one step that a reader killed at any instruction leaves
  * repairable with nothing lost (C45). The frames stay the devq's while they
  * are copied: the peek calls move the consumer head at the start and the
- * tail only once the frames are on the retq; rd_handoff and rd_retq_mark
- * tell the release of a dead reader on which side of the retq enqueue it
- * died (see repair_rings in ethdev). The whole step is inside rd_busy, so a
- * purge waits for it as for a plain dequeue. Costs two stores on the
- * reader's own line per call. Without membarrier (multi-consumer dequeues),
- * or with FIONREAD's frame held, it is a take, a copy and a hand-back: a
- * reader killed between them loses what it held.
+ * tail once they are copied. Usually that move is the hand-back (in place,
+ * see queue::inplace_from; look: out loads the slots); while the tx has not
+ * finished the last in-place epoch they go on the retq before the tail
+ * moves, and rd_handoff and rd_retq_mark tell the release of a dead reader
+ * on which side of that enqueue it died (see repair_rings). The whole step
+ * is inside rd_busy, so a purge waits for it as for a plain dequeue.
+ * Without membarrier (multi-consumer dequeues), or with FIONREAD's frame
+ * held, it is a take, a copy and a hand-back: a reader killed between them
+ * loses what it held.
  */
 template <typename Out>
 __rte_always_inline unsigned take_copy(rte_pmd_bsdtap_reader *r, struct rte_mbuf **m, unsigned n,
-				       Out out) noexcept
+				       Out out, bool look = true) noexcept
 {
 	queue *q = r->q;
 	if (unlikely(!r->sc_take || q->held.load(std::memory_order_relaxed) != nullptr)) {
@@ -260,12 +317,6 @@ __rte_always_inline unsigned take_copy(rte_pmd_bsdtap_reader *r, struct rte_mbuf
 		hand_back(r, m, k);
 		return k;
 	}
-	/* Take no more than the hand-back ring will surely hold: a reader
-	 * that had to free the rest itself could die before it did, with the
-	 * frames gone from the devq and on no ring (lost, C45). */
-	n = retq_room(r, n);
-	if (unlikely(n == 0))
-		return 0;
 	const struct rte_ring *d = q->devq;
 	if (__atomic_load_n(&d->prod.tail, __ATOMIC_ACQUIRE) ==
 	    __atomic_load_n(&d->cons.head, __ATOMIC_RELAXED))
@@ -274,17 +325,29 @@ __rte_always_inline unsigned take_copy(rte_pmd_bsdtap_reader *r, struct rte_mbuf
 	q->rd_busy.store(1, std::memory_order_relaxed);
 	std::atomic_signal_fence(std::memory_order_seq_cst); /* the purger's membarrier */
 	if (likely(q->purging.load(std::memory_order_relaxed) == 0)) {
-		q->rd_retq_mark.store(__atomic_load_n(&q->retq->prod.tail, __ATOMIC_RELAXED),
-				      std::memory_order_relaxed);
-		q->rd_handoff.store(1, std::memory_order_release);
+		const bool in = inplace_live(r, look) || inplace_begin(r, look);
+		/* Else take no more than the hand-back ring will surely hold: a
+		 * reader that had to free the rest itself could die before it
+		 * did, with the frames gone from the devq and on no ring (lost,
+		 * C45). */
+		if (!in) {
+			n = retq_room(r, n);
+			q->rd_retq_mark.store(
+			    __atomic_load_n(&q->retq->prod.tail, __ATOMIC_RELAXED),
+			    std::memory_order_relaxed);
+			q->rd_handoff.store(1, std::memory_order_release);
+		}
 		/* The ring position of m[0]: this side's own index. */
 		const uint32_t pos = __atomic_load_n(&q->devq->cons.head, __ATOMIC_RELAXED);
-		k = rte_ring_dequeue_burst_start(q->devq, reinterpret_cast<void **>(m), n, nullptr);
+		if (likely(n > 0))
+			k = rte_ring_dequeue_burst_start(q->devq, reinterpret_cast<void **>(m), n,
+							 nullptr);
 		rte_compiler_barrier(); /* m[] was written as uint64_t: see take() */
 		out(m, k, pos, true);
-		unsigned back = retq_put(r, m, k);
+		unsigned back = in ? k : retq_put(r, m, k);
 		rte_ring_dequeue_finish(q->devq, k);
-		q->rd_handoff.store(0, std::memory_order_release);
+		if (!in)
+			q->rd_handoff.store(0, std::memory_order_release);
 		/* Cannot happen (the room was counted before the take); should
 		 * it, the rest is freed here, after the devq let go of it, so
 		 * never twice. */
@@ -1003,6 +1066,69 @@ uint16_t rte_pmd_bsdtap_recv_burst(struct rte_pmd_bsdtap_reader *r, struct rte_m
 	if (unlikely(r->fd_mode))
 		after_take(r);
 	return got;
+}
+
+uint16_t rte_pmd_bsdtap_visit_burst(struct rte_pmd_bsdtap_reader *r, uint16_t n,
+				    rte_pmd_bsdtap_visit_t fn, void *arg) noexcept
+{
+	if (unlikely(r == nullptr || n == 0))
+		return 0;
+	queue *q = r->q;
+	uint16_t k = 0;
+	if (likely(r->sc_take && q->held.load(std::memory_order_relaxed) == nullptr)) {
+		struct rte_ring *d = q->devq;
+		const uint32_t h = __atomic_load_n(&d->cons.head, __ATOMIC_RELAXED);
+		const uint32_t t = __atomic_load_n(&d->prod.tail, __ATOMIC_ACQUIRE);
+		if (t == h) {
+			if (unlikely(r->fd_mode))
+				after_take(r);
+			return 0;
+		}
+		bool done = true;
+		q->rd_busy.store(1, std::memory_order_relaxed);
+		std::atomic_signal_fence(std::memory_order_seq_cst); /* the purger's membarrier */
+		if (likely(q->purging.load(std::memory_order_relaxed) == 0)) {
+			const bool look = fn != nullptr;
+			if (likely(inplace_live(r, look) || inplace_begin(r, look))) {
+				/* Where they lie: head moved first, so that the release of
+				 * a reader killed in fn finds them still the devq's. */
+				k = static_cast<uint16_t>(RTE_MIN(t - h, uint32_t{n}));
+				__atomic_store_n(&d->cons.head, h + k, __ATOMIC_RELAXED);
+				auto *slots = reinterpret_cast<struct rte_mbuf *const *>(d + 1);
+				const uint32_t idx = h & d->mask;
+				const uint16_t first =
+				    static_cast<uint16_t>(RTE_MIN(uint32_t{k}, d->size - idx));
+				if (look) {
+					fn(arg, slots + idx, first);
+					if (k > first)
+						fn(arg, slots, static_cast<uint16_t>(k - first));
+				}
+				__atomic_store_n(&d->cons.tail, h + k, __ATOMIC_RELEASE);
+			} else {
+				done = false;
+			}
+		}
+		q->rd_busy.store(0, std::memory_order_release);
+		if (done) {
+			if (unlikely(r->fd_mode))
+				after_take(r);
+			return k;
+		}
+	}
+	/* Not in place (the tx has not finished the last epoch, no
+	 * membarrier, FIONREAD's frame held): the copying read's step, with fn
+	 * for the copy. */
+	struct rte_mbuf *m[visit_chunk];
+	k = static_cast<uint16_t>(take_copy(
+	    r, m, RTE_MIN(n, visit_chunk),
+	    [fn, arg](struct rte_mbuf **mm, unsigned kk, uint32_t, bool) {
+		    if (fn != nullptr && kk > 0)
+			    fn(arg, mm, static_cast<uint16_t>(kk));
+	    },
+	    fn != nullptr));
+	if (unlikely(r->fd_mode))
+		after_take(r);
+	return k;
 }
 
 void rte_pmd_bsdtap_free_burst(struct rte_pmd_bsdtap_reader *r, struct rte_mbuf **pkts,

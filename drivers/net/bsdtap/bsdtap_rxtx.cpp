@@ -33,29 +33,76 @@ namespace
 constexpr unsigned recycle_max = 256;
 constexpr unsigned recycle_every = 4; /* bursts between looks; a power of two */
 
+/* The tx's view of the devq is short of room: look at the consumer again.
+ * The tail bounds the room unless frames came back in place (the flags,
+ * loaded after the tail, say whether an epoch runs or changed): then the
+ * tx frees them first and the room ends where it freed to. */
+__rte_noinline void devq_refill(queue *q) noexcept
+{
+	const uint32_t t = __atomic_load_n(&q->devq->cons.tail, __ATOMIC_ACQUIRE);
+	const uint32_t f = q->flags.load(std::memory_order_acquire);
+	const uint32_t st = q->tx_state.load(std::memory_order_acquire);
+	if (likely((st & QF_INPLACE) == 0 && (f & QF_STATE) == st))
+		q->devq_prod.tail_seen = t;
+	else
+		inplace_collect_tx(q, q->devq->capacity);
+}
+
+inline void fill_desc(frame_desc *d, uint32_t mask, struct rte_mbuf *const *bufs, uint16_t gen,
+		      uint32_t pos, unsigned k) noexcept
+{
+	for (unsigned i = 0; i < k; i++) {
+		const struct rte_mbuf *m = bufs[i];
+		frame_desc &f = d[(pos + i) & mask];
+		f.data = rte_pktmbuf_mtod(m, const void *);
+		f.len = m->nb_segs == 1 ? m->data_len : 0;
+		f.gen = gen;
+		f.pos = pos + i;
+	}
+}
+
+inline void fill_shadow(struct rte_mbuf **sh, uint32_t mask, struct rte_mbuf *const *bufs,
+			uint32_t pos, unsigned k) noexcept
+{
+	for (unsigned i = 0; i < k; i++)
+		sh[(pos + i) & mask] = bufs[i];
+}
+
 /* The tx's enqueue on the devq (see sp_view). qf: the queue's flags as this
  * burst read them; with QF_DESC each frame's frame_desc is filled on the
- * way, on this core, where the headers are in cache. */
+ * way, on this core, where the headers are in cache; while frames come back
+ * in place, the shadow too. */
 inline unsigned devq_enqueue(queue *q, struct rte_mbuf *const *bufs, unsigned n, bool all,
 			     uint32_t qf) noexcept
 {
 	auto *objs = reinterpret_cast<void *const *>(bufs);
-	if (likely((qf & QF_DESC) == 0))
-		return sp_enqueue(q->devq, &q->devq_prod, objs, n, all);
-	frame_desc *d = q->desc;
+	struct rte_ring *r = q->devq;
+	sp_view *v = &q->devq_prod;
+	const uint32_t used = v->head - v->tail_seen;
+	if (unlikely(used > r->capacity || r->capacity - used < n))
+		devq_refill(q);
+	const uint32_t mask = r->mask;
 	const auto gen = static_cast<uint16_t>(qf >> QF_GEN_SHIFT);
-	const uint32_t mask = q->devq->mask;
-	return sp_enqueue(q->devq, &q->devq_prod, objs, n, all,
-			  [d, mask, bufs, gen](uint32_t pos, unsigned k) {
-				  for (unsigned i = 0; i < k; i++) {
-					  const struct rte_mbuf *m = bufs[i];
-					  frame_desc &f = d[(pos + i) & mask];
-					  f.data = rte_pktmbuf_mtod(m, const void *);
-					  f.len = m->nb_segs == 1 ? m->data_len : 0;
-					  f.gen = gen;
-					  f.pos = pos + i;
-				  }
-			  });
+	frame_desc *d = q->desc;
+	if (likely((q->tx_state.load(std::memory_order_relaxed) & QF_LOOK) == 0)) {
+		if (likely((qf & QF_DESC) == 0))
+			return sp_enqueue<false>(r, v, objs, n, all);
+		return sp_enqueue<false>(r, v, objs, n, all,
+					 [d, mask, bufs, gen](uint32_t pos, unsigned k) {
+						 fill_desc(d, mask, bufs, gen, pos, k);
+					 });
+	}
+	struct rte_mbuf **sh = q->shadow;
+	if (likely((qf & QF_DESC) == 0))
+		return sp_enqueue<false>(r, v, objs, n, all,
+					 [sh, mask, bufs](uint32_t pos, unsigned k) {
+						 fill_shadow(sh, mask, bufs, pos, k);
+					 });
+	return sp_enqueue<false>(r, v, objs, n, all,
+				 [sh, d, mask, bufs, gen](uint32_t pos, unsigned k) {
+					 fill_shadow(sh, mask, bufs, pos, k);
+					 fill_desc(d, mask, bufs, gen, pos, k);
+				 });
 }
 
 /* Bytes of a burst: four independent sums, so that the adds do not wait on
@@ -236,10 +283,17 @@ inline uint16_t tx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 	auto *q = static_cast<queue *>(qp);
 	uint64_t bytes = 0;
 
+	const uint32_t qf = q->flags.load(std::memory_order_acquire);
+	/* A reader began or ended giving frames back in place. */
+	if (unlikely((qf & QF_STATE) != q->tx_state.load(std::memory_order_relaxed)))
+		inplace_collect_tx(q, 0);
+
 	/* Recycle what a zero-copy reader handed back: freed here, the mbufs
 	 * go to this lcore's mempool cache, warm for its next allocation. Every
 	 * few bursts only: looking at the ring costs a cache miss each time. */
 	if ((++q->tx_calls & (recycle_every - 1)) == 0) {
+		if ((q->tx_state.load(std::memory_order_relaxed) & QF_INPLACE) != 0)
+			inplace_collect_tx(q, recycle_max);
 		struct rte_mbuf *done[recycle_max];
 		unsigned k = rte_ring_mc_dequeue_burst(q->retq, reinterpret_cast<void **>(done),
 						       recycle_max, nullptr);
@@ -249,8 +303,6 @@ inline uint16_t tx_burst(void *qp, struct rte_mbuf **bufs, uint16_t nb) noexcept
 
 	/* Sum before the enqueue: once queued, the reader may free them. */
 	bytes = burst_bytes(bufs, nb);
-
-	const uint32_t qf = q->flags.load(std::memory_order_acquire);
 	if (unlikely((qf & (QF_OPEN | QF_VMNET)) == 0)) {
 		/* C10: not TAP_READY: consumed, freed, counted outside the standard stats. */
 		rte_pktmbuf_free_bulk(bufs, nb);

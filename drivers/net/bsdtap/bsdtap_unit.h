@@ -37,7 +37,8 @@ void unit_purge_inq(queue *q) noexcept;
 /* Put back what a dead reader left half done in its rings (devq consumer,
  * retq and inq producer); only once that reader is known gone. */
 void unit_repair_rings(queue *q) noexcept;
-/* Free what readers handed back (retq); any thread. */
+/* Free what readers handed back (retq, and in place: see
+ * queue::inplace_from); the primary, any thread. */
 void unit_purge_retq(queue *q) noexcept;
 /* Re-evaluate the link and tell the application (LSC) if it changed. */
 void unit_link_changed(unit *u) noexcept;

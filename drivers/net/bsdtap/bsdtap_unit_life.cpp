@@ -75,6 +75,7 @@ void unit_free(unit *u) noexcept
 		rte_ring_free(q.retq);
 		rte_ring_free(q.inq);
 		rte_free(q.desc);
+		rte_free(q.shadow);
 		if (q.efd >= 0)
 			close(q.efd);
 		if (q.intr_efd >= 0)
@@ -133,15 +134,19 @@ unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int s
 			 i);
 		q.retq = rte_ring_create(rn, args.ring_size + 64, socket,
 					 RING_F_SP_ENQ | RING_F_EXACT_SZ);
-		if (q.devq != nullptr)
+		if (q.devq != nullptr) {
 			q.desc = static_cast<frame_desc *>(
 			    rte_zmalloc_socket("bsdtap_desc", sizeof(frame_desc) * q.devq->size,
 					       RTE_CACHE_LINE_SIZE, socket));
+			q.shadow = static_cast<struct rte_mbuf **>(
+			    rte_zmalloc_socket("bsdtap_shadow", sizeof(void *) * q.devq->size,
+					       RTE_CACHE_LINE_SIZE, socket));
+		}
 		q.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (q.efd >= 0)
 			q.intr_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (q.devq == nullptr || q.inq == nullptr || q.retq == nullptr ||
-		    q.desc == nullptr || q.efd < 0 || q.intr_efd < 0) {
+		    q.desc == nullptr || q.shadow == nullptr || q.efd < 0 || q.intr_efd < 0) {
 			BSDTAP_LOG(ERR, "%s: queue %u: cannot create rings or eventfds: %s", name,
 				   i,
 				   rte_strerror(q.efd < 0 || q.intr_efd < 0 ? errno : rte_errno));
@@ -288,6 +293,8 @@ void unit_purge_devq(queue *q, bool reader_gone) noexcept
 	else
 		ok = exclude_devq_reader(q);
 	if (ok) {
+		/* What came back in place so far stays the tx's to free. */
+		inplace_end(q);
 		while ((n = rte_ring_mc_dequeue_burst(q->devq, reinterpret_cast<void **>(m), 64,
 						      nullptr)) > 0) {
 			rte_pktmbuf_free_bulk(m, n);
@@ -314,6 +321,7 @@ void unit_purge_retq(queue *q) noexcept
 {
 	if (q->retq == nullptr)
 		return;
+	inplace_collect_ctl(q);
 	struct rte_mbuf *m[64];
 	unsigned n;
 	while ((n = rte_ring_mc_dequeue_burst(q->retq, reinterpret_cast<void **>(m), 64, nullptr)) >
@@ -499,6 +507,7 @@ int queue_close_primary(unit *u, queue *q, int32_t pid, bool *destroyed) noexcep
 		q->flags.fetch_and(~(QF_ASYNC | QF_RWAIT | QF_OPEN | QF_DESC));
 		q->sigio_owner.store(0);
 		unit_purge_devq(q, true); /* C42 */
+		unit_purge_retq(q);	  /* and what came back, the tx may be idle */
 		/* A reader that closes has emptied its write cache; one that
 		 * died has not: its mbufs go back to the pool. A death inside a
 		 * cache operation at worst leaves out the few mbufs that were in

@@ -141,6 +141,33 @@ void rte_pmd_bsdtap_free_burst(struct rte_pmd_bsdtap_reader *r, struct rte_mbuf 
 			       uint16_t n) RTE_PMD_BSDTAP_NOEXCEPT;
 
 /**
+ * What rte_pmd_bsdtap_visit_burst() calls with the frames it lends: @p pkts
+ * are @p n of the port's mbufs, in order, to be read only.
+ */
+typedef void (*rte_pmd_bsdtap_visit_t)(void *arg, struct rte_mbuf *const *pkts, uint16_t n);
+
+/**
+ * Zero-copy read in place: lend up to @p n frames to @p fn without taking
+ * them from the port. @p fn reads them (headers and data) and must not keep,
+ * free, send or change them, nor block: a port stop or close waits for it to
+ * return (a second at most, then it goes on without purging). When it
+ * returns the frames are done with: the application's next tx burst on the
+ * queue frees them on its own lcore, as if handed back with
+ * rte_pmd_bsdtap_free_burst(), with no hand-back ring between (the fastest
+ * way to consume frames). Until then they count against the queue's ring
+ * size, like frames not read yet; a port stop or close frees them. @p fn is
+ * called once, or twice where the ring wraps, in order. A reader killed
+ * inside @p fn loses nothing: the frames it was lent are still the port's,
+ * and its release purges them as a close does. With @p fn
+ * NULL the frames are consumed unseen (a sink): the reader's core loads
+ * nothing of them, not even their pointers.
+ *
+ * @return frames visited (0 when empty).
+ */
+uint16_t rte_pmd_bsdtap_visit_burst(struct rte_pmd_bsdtap_reader *r, uint16_t n,
+				    rte_pmd_bsdtap_visit_t fn, void *arg) RTE_PMD_BSDTAP_NOEXCEPT;
+
+/**
  * Zero-copy write: give up to @p n mbufs to the inq for the application's
  * rx burst. Mbufs not taken stay with the caller.
  *

@@ -10,6 +10,7 @@
  */
 
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include <rte_errno.h>
@@ -62,6 +63,16 @@ public:
 	void free_burst(rte_mbuf **pkts, uint16_t n) noexcept
 	{
 		rte_pmd_bsdtap_free_burst(r_, pkts, n);
+	}
+	/* rte_pmd_bsdtap_visit_burst with a callable: fn(rte_mbuf *const *, uint16_t). */
+	template <typename F> uint16_t visit_burst(uint16_t n, F &&fn) noexcept
+	{
+		return rte_pmd_bsdtap_visit_burst(
+		    r_, n,
+		    [](void *arg, rte_mbuf *const *pkts, uint16_t k) {
+			    (*static_cast<std::remove_reference_t<F> *>(arg))(pkts, k);
+		    },
+		    const_cast<void *>(static_cast<const void *>(&fn)));
 	}
 	uint16_t send_burst(rte_mbuf **pkts, uint16_t n) noexcept
 	{
