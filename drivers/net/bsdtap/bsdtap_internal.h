@@ -317,6 +317,10 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	 * reader that found it set) or by disable: the mirror of TAP_RWAIT for
 	 * an application that sleeps on its rx queue. */
 	std::atomic<uint32_t> rx_armed{0};
+	/* [rx] set by the queue's first rte_eth_dev_rx_intr_enable (or at
+	 * creation where membarrier is missing), never cleared: until then no
+	 * reader fences for the pairing above (see notify_app). */
+	std::atomic<uint32_t> rx_intr_used{0};
 	/* The claim on the queue (C05/C38, C07): 0 free, else the pid of the
 	 * process whose reader holds it or is opening it. The opener takes it
 	 * first, with one compare-and-swap, before it touches anything else of

@@ -96,9 +96,13 @@ int eth_rx_queue_intr_enable(struct rte_eth_dev *dev, uint16_t qid) noexcept
 	queue *q = rx_queue(dev, qid);
 	if (q == nullptr)
 		return -EINVAL;
+	/* The first enable makes the readers fence from now on (see
+	 * notify_app): the membarrier of reader_sleep_fence below orders it
+	 * against every reader's last unfenced enqueue. */
+	if (q->rx_intr_used.load(std::memory_order_relaxed) == 0)
+		q->rx_intr_used.store(1, std::memory_order_relaxed);
 	q->rx_armed.store(1, std::memory_order_relaxed);
-	/* The sleeper's half of the pairing; membarrier where the readers skip
-	 * their fence (see notify_app). */
+	/* The sleeper's half of the pairing. */
 	reader_sleep_fence(q);
 	/* Frames that came before the store: wake at once, or the application
 	 * would sleep on them. */

@@ -156,6 +156,7 @@ unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int s
 		if (args.vmnet)
 			q.flags.fetch_or(QF_VMNET);
 		q.asym_fence = asym;
+		q.rx_intr_used.store(asym ? 0 : 1, std::memory_order_relaxed);
 	}
 	return u;
 }
