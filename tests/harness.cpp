@@ -299,6 +299,22 @@ int eal_init_secondary(const char *argv0, const char *prefix)
 	return rte_eal_init(static_cast<int>(RTE_DIM(eal)), const_cast<char **>(eal));
 }
 
+namespace
+{
+std::string g_sock_dir;
+pid_t g_sock_dir_owner = 0;
+
+/* The socket directory goes with the process that made it (not with a
+ * forked child that exits). */
+void remove_sock_dir()
+{
+	if (!g_sock_dir.empty() && getpid() == g_sock_dir_owner) {
+		std::error_code ec;
+		std::filesystem::remove_all(g_sock_dir, ec);
+	}
+}
+} // namespace
+
 const std::string &sock_dir()
 {
 	static std::string dir = [] {
@@ -311,6 +327,9 @@ const std::string &sock_dir()
 		std::string tmpl = base + "/bsdtap-sock-XXXXXX";
 		if (mkdtemp(tmpl.data()) == nullptr)
 			return std::string();
+		g_sock_dir = tmpl;
+		g_sock_dir_owner = getpid();
+		atexit(remove_sock_dir);
 		return tmpl;
 	}();
 	return dir;
