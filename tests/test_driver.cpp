@@ -545,6 +545,41 @@ TEST_F(Stats, XstatsNamesAndNoReaderCounter)
 	EXPECT_EQ(bt::xstat(port, "tx_no_reader_packets"), 0u);
 }
 
+/* The socket endpoint's xstats are a reader=socket port's only. */
+TEST_F(Stats, SocketXstatsOnlyOnSocketPorts)
+{
+	const char *const sock[] = {"socket_tx_frames",	       "socket_tx_dropped_frames",
+				    "socket_rx_frames",	       "socket_rx_bad_frames",
+				    "socket_clients_accepted", "socket_clients_refused"};
+	auto names = [](uint16_t port) {
+		std::vector<std::string> v;
+		int n = rte_eth_xstats_get_names(port, nullptr, 0);
+		std::vector<rte_eth_xstat_name> x(static_cast<size_t>(std::max(n, 0)));
+		EXPECT_EQ(rte_eth_xstats_get_names(port, x.data(), static_cast<unsigned>(n)), n);
+		for (const auto &e : x)
+			v.emplace_back(e.name);
+		return v;
+	};
+	int plain = make(bt::unique_name(), "reader=echo");
+	ASSERT_GE(plain, 0);
+	int sp = make(bt::unique_name(), "reader=socket,path=" + bt::sock_dir() + "/xstats");
+	ASSERT_GE(sp, 0);
+	auto a = names(static_cast<uint16_t>(plain)), b = names(static_cast<uint16_t>(sp));
+	for (const char *s : sock) {
+		EXPECT_EQ(std::count(a.begin(), a.end(), s), 0) << s;
+		EXPECT_EQ(std::count(b.begin(), b.end(), s), 1) << s;
+	}
+	EXPECT_EQ(b.size(), a.size() + RTE_DIM(sock));
+	EXPECT_EQ(bt::xstat(static_cast<uint16_t>(sp), "socket_clients_accepted"), 0u);
+	/* Values and names agree in count, and a short array gets the count. */
+	std::vector<rte_eth_xstat> v(b.size());
+	EXPECT_EQ(rte_eth_xstats_get(static_cast<uint16_t>(sp), v.data(), 1),
+		  static_cast<int>(b.size()));
+	EXPECT_EQ(rte_eth_xstats_get(static_cast<uint16_t>(sp), v.data(),
+				     static_cast<unsigned>(v.size())),
+		  static_cast<int>(b.size()));
+}
+
 /* --------------------------------------------------- built-in reader idle */
 
 TEST_F(Lifecycle, IdleBuiltinReaderSleeps)

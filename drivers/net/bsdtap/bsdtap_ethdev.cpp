@@ -299,7 +299,8 @@ int eth_stats_reset(struct rte_eth_dev *dev) noexcept
 	return 0;
 }
 
-/* Driver-specific xstats, totals over the unit's queues. */
+/* Driver-specific xstats, totals over the unit's queues; the socket
+ * endpoint's (the last nb_socket_xstats) only on a reader=socket port. */
 struct xstat_def {
 	const char *name;
 	counter queue::*value;
@@ -325,34 +326,44 @@ const xstat_def xstat_defs[] = {
     {"socket_clients_accepted", &queue::sock_accepted, &queue::base_sock_accepted},
     {"socket_clients_refused", &queue::sock_refused, &queue::base_sock_refused},
 };
-constexpr unsigned nb_xstats = RTE_DIM(xstat_defs);
+constexpr unsigned nb_socket_xstats = 6;
+
+/* The port's xstats: the first of xstat_defs. */
+unsigned nb_xstats(const unit *u) noexcept
+{
+	return RTE_DIM(xstat_defs) - (u->args.reader == reader_kind::socket ? 0 : nb_socket_xstats);
+}
 
 int eth_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned n) noexcept
 {
-	if (xs == nullptr || n < nb_xstats)
-		return nb_xstats;
 	unit *u = unit_of(dev);
 	if (u == nullptr)
 		return -ENODEV;
-	for (unsigned k = 0; k < nb_xstats; k++) {
+	const unsigned nb = nb_xstats(u);
+	if (xs == nullptr || n < nb)
+		return static_cast<int>(nb);
+	for (unsigned k = 0; k < nb; k++) {
 		uint64_t sum = 0;
 		for (uint16_t i = 0; i < u->nb_queues; i++)
 			sum += (u->q[i].*xstat_defs[k].value).get() - u->q[i].*xstat_defs[k].base;
 		xs[k].id = k;
 		xs[k].value = sum;
 	}
-	return nb_xstats;
+	return static_cast<int>(nb);
 }
 
 int eth_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
 			 unsigned n) noexcept
 {
-	RTE_SET_USED(dev);
-	if (names == nullptr || n < nb_xstats)
-		return nb_xstats;
-	for (unsigned k = 0; k < nb_xstats; k++)
+	unit *u = unit_of(dev);
+	if (u == nullptr)
+		return -ENODEV;
+	const unsigned nb = nb_xstats(u);
+	if (names == nullptr || n < nb)
+		return static_cast<int>(nb);
+	for (unsigned k = 0; k < nb; k++)
 		snprintf(names[k].name, sizeof(names[k].name), "%s", xstat_defs[k].name);
-	return nb_xstats;
+	return static_cast<int>(nb);
 }
 
 int eth_xstats_reset(struct rte_eth_dev *dev) noexcept
