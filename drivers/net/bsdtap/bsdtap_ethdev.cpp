@@ -299,8 +299,7 @@ int eth_stats_reset(struct rte_eth_dev *dev) noexcept
 	return 0;
 }
 
-/* Driver-specific xstats, totals over the unit's queues; the socket
- * endpoint's (the last nb_socket_xstats) only on a reader=socket port. */
+/* Driver-specific xstats, totals over the unit's queues. */
 struct xstat_def {
 	const char *name;
 	counter queue::*value;
@@ -319,19 +318,48 @@ const xstat_def xstat_defs[] = {
     {"devq_purged_frames", &queue::purged, &queue::base_purged},
     {"rx_inq_purged_frames", &queue::inq_purged, &queue::base_inq_purged},
     {"rx_intr_wakeups", &queue::rx_intr_wakeups, &queue::base_rx_intr_wakeups},
-    {"socket_tx_frames", &queue::sock_tx_frames, &queue::base_sock_tx_frames},
-    {"socket_tx_dropped_frames", &queue::sock_tx_dropped, &queue::base_sock_tx_dropped},
-    {"socket_rx_frames", &queue::sock_rx_frames, &queue::base_sock_rx_frames},
-    {"socket_rx_bad_frames", &queue::sock_rx_bad, &queue::base_sock_rx_bad},
-    {"socket_clients_accepted", &queue::sock_accepted, &queue::base_sock_accepted},
-    {"socket_clients_refused", &queue::sock_refused, &queue::base_sock_refused},
 };
-constexpr unsigned nb_socket_xstats = 6;
+constexpr unsigned nb_queue_xstats = RTE_DIM(xstat_defs);
 
-/* The port's xstats: the first of xstat_defs. */
+/* The socket endpoint's, after them on a reader=socket port (unit::sock). */
+struct sock_xstat_def {
+	const char *name;
+	counter sock_stats::*value;
+	uint64_t sock_stats::*base;
+};
+
+const sock_xstat_def sock_xstat_defs[] = {
+    {"socket_tx_frames", &sock_stats::tx_frames, &sock_stats::base_tx_frames},
+    {"socket_tx_dropped_frames", &sock_stats::tx_dropped, &sock_stats::base_tx_dropped},
+    {"socket_rx_frames", &sock_stats::rx_frames, &sock_stats::base_rx_frames},
+    {"socket_rx_bad_frames", &sock_stats::rx_bad, &sock_stats::base_rx_bad},
+    {"socket_clients_accepted", &sock_stats::accepted, &sock_stats::base_accepted},
+    {"socket_clients_refused", &sock_stats::refused, &sock_stats::base_refused},
+};
+
 unsigned nb_xstats(const unit *u) noexcept
 {
-	return RTE_DIM(xstat_defs) - (u->args.reader == reader_kind::socket ? 0 : nb_socket_xstats);
+	return nb_queue_xstats + (u->sock != nullptr ? RTE_DIM(sock_xstat_defs) : 0);
+}
+
+const char *xstat_name(unsigned k) noexcept
+{
+	return k < nb_queue_xstats ? xstat_defs[k].name : sock_xstat_defs[k - nb_queue_xstats].name;
+}
+
+uint64_t xstat_value(const unit *u, unsigned k) noexcept
+{
+	uint64_t sum = 0;
+	for (uint16_t i = 0; i < u->nb_queues; i++) {
+		if (k < nb_queue_xstats) {
+			const xstat_def &d = xstat_defs[k];
+			sum += (u->q[i].*d.value).get() - u->q[i].*d.base;
+		} else {
+			const sock_xstat_def &d = sock_xstat_defs[k - nb_queue_xstats];
+			sum += (u->sock[i].*d.value).get() - u->sock[i].*d.base;
+		}
+	}
+	return sum;
 }
 
 int eth_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned n) noexcept
@@ -343,11 +371,8 @@ int eth_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xs, unsigned n
 	if (xs == nullptr || n < nb)
 		return static_cast<int>(nb);
 	for (unsigned k = 0; k < nb; k++) {
-		uint64_t sum = 0;
-		for (uint16_t i = 0; i < u->nb_queues; i++)
-			sum += (u->q[i].*xstat_defs[k].value).get() - u->q[i].*xstat_defs[k].base;
 		xs[k].id = k;
-		xs[k].value = sum;
+		xs[k].value = xstat_value(u, k);
 	}
 	return static_cast<int>(nb);
 }
@@ -362,7 +387,7 @@ int eth_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *nam
 	if (names == nullptr || n < nb)
 		return static_cast<int>(nb);
 	for (unsigned k = 0; k < nb; k++)
-		snprintf(names[k].name, sizeof(names[k].name), "%s", xstat_defs[k].name);
+		snprintf(names[k].name, sizeof(names[k].name), "%s", xstat_name(k));
 	return static_cast<int>(nb);
 }
 
@@ -374,6 +399,10 @@ int eth_xstats_reset(struct rte_eth_dev *dev) noexcept
 	for (uint16_t i = 0; i < u->nb_queues; i++)
 		for (const xstat_def &d : xstat_defs)
 			u->q[i].*d.base = (u->q[i].*d.value).get();
+	if (u->sock != nullptr)
+		for (uint16_t i = 0; i < u->nb_queues; i++)
+			for (const sock_xstat_def &d : sock_xstat_defs)
+				u->sock[i].*d.base = (u->sock[i].*d.value).get();
 	return eth_stats_reset(dev);
 }
 

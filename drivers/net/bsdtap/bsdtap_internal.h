@@ -188,14 +188,6 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	counter imissed;	 /* inq full, frame dropped */
 	counter truncated;	 /* C17: frames cut by a short read */
 	counter rx_intr_wakeups; /* rx interrupt eventfd posts (an armed queue got frames) */
-	/* reader=socket: the unit's pump is the one writer. Client events
-	 * (accepted, refused, bad input) count on queue 0. */
-	counter sock_tx_frames;	 /* frames sent to the socket client */
-	counter sock_tx_dropped; /* taken off the devq and not delivered */
-	counter sock_rx_frames;	 /* frames read from the client (then written as C20-C25) */
-	counter sock_rx_bad;	 /* messages over the MRU; stream: bad length prefixes */
-	counter sock_accepted;	 /* clients that got the unit */
-	counter sock_refused;	 /* clients turned away: busy, or a queue already open */
 	/* Frames purged from the devq by close, stop or start (C39, C42). Several
 	 * writers (a reader's close, control), so this one is a locked add. */
 	counter purged;
@@ -257,8 +249,24 @@ struct alignas(RTE_CACHE_LINE_SIZE) queue {
 	uint64_t base_tx_noreader = 0, base_tx_noreader_bytes = 0, base_wakeups = 0;
 	uint64_t base_sigio = 0, base_truncated = 0;
 	uint64_t base_purged = 0, base_inq_purged = 0, base_rx_intr_wakeups = 0;
-	uint64_t base_sock_tx_frames = 0, base_sock_tx_dropped = 0, base_sock_rx_frames = 0;
-	uint64_t base_sock_rx_bad = 0, base_sock_accepted = 0, base_sock_refused = 0;
+};
+
+/*
+ * reader=socket: the endpoint's counters, one per queue, in DPDK memory
+ * beside the unit (so that a secondary's xstats read them too) and only on
+ * such a unit. The unit's pump is the one writer; client events (accepted,
+ * refused, bad input) count on queue 0. The bases are stats_reset's
+ * snapshots [ctl].
+ */
+struct sock_stats {
+	counter tx_frames;  /* frames sent to the socket client */
+	counter tx_dropped; /* taken off the devq and not delivered */
+	counter rx_frames;  /* frames read from the client (then written as C20-C25) */
+	counter rx_bad;	    /* messages over the MRU; stream: bad length prefixes */
+	counter accepted;   /* clients that got the unit */
+	counter refused;    /* clients turned away: busy, or a queue already open */
+	uint64_t base_tx_frames = 0, base_tx_dropped = 0, base_rx_frames = 0;
+	uint64_t base_rx_bad = 0, base_accepted = 0, base_refused = 0;
 };
 
 /* One unit (a tap_softc). Allocated with rte_zmalloc; placement-new'd. */
@@ -283,6 +291,8 @@ struct unit {
 	std::atomic<uint32_t> link_up{0};    /* last link state reported to the application */
 
 	queue q[BSDTAP_MAX_QUEUES];
+	/* [ctl] reader=socket only: BSDTAP_MAX_QUEUES of them. */
+	sock_stats *sock = nullptr;
 };
 
 /* Add one to an eventfd (a wakeup). EAGAIN means one is already pending. */

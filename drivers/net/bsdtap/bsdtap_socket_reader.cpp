@@ -199,9 +199,10 @@ bool have_client(const sock_pump *p) noexcept
 	return p->cfd >= 0;
 }
 
-queue &q0(sock_pump *p) noexcept
+/* Client events count on queue 0's socket counters. */
+sock_stats &sq0(sock_pump *p) noexcept
 {
-	return p->u->q[0];
+	return p->u->sock[0];
 }
 
 /* ------------------------------------------------------------ queues */
@@ -209,7 +210,7 @@ queue &q0(sock_pump *p) noexcept
 void close_queues(sock_pump *p) noexcept
 {
 	for (uint16_t i = p->out_head; i < p->out_n; i++) {
-		p->u->q[p->out_q[i]].sock_tx_dropped.add(1);
+		p->u->sock[p->out_q[i]].tx_dropped.add(1);
 		rte_pktmbuf_free(p->out[i]);
 	}
 	if (p->ndone > 0)
@@ -326,13 +327,13 @@ void accept_clients(sock_pump *p) noexcept
 			drain_departed(p);
 		if (have_client(p) || !open_queues(p)) {
 			close(fd); /* busy: the client reads end-of-file */
-			q0(p).sock_refused.add(1);
+			sq0(p).refused.add(1);
 			BSDTAP_LOG(DEBUG, "%s: socket client refused", p->u->iface);
 			continue;
 		}
 		set_sndbuf(fd);
 		p->cfd = fd;
-		q0(p).sock_accepted.add(1);
+		sq0(p).accepted.add(1);
 		BSDTAP_LOG(INFO, "%s: socket client connected", p->u->iface);
 	}
 }
@@ -443,7 +444,7 @@ bool dgram_adopt(sock_pump *p, const struct sockaddr_un *from, socklen_t len) no
 {
 	if (len <= offsetof(struct sockaddr_un, sun_path)) {
 		/* An unbound sender cannot be answered. */
-		q0(p).sock_refused.add(1);
+		sq0(p).refused.add(1);
 		return false;
 	}
 	if (from->sun_path[0] != '\0' && from->sun_path[0] != '/') {
@@ -451,7 +452,7 @@ bool dgram_adopt(sock_pump *p, const struct sockaddr_un *from, socklen_t len) no
 		BSDTAP_LOG(WARNING, "%s: dgram client refused: relative address %.*s", p->u->iface,
 			   static_cast<int>(len - offsetof(struct sockaddr_un, sun_path)),
 			   from->sun_path);
-		q0(p).sock_refused.add(1);
+		sq0(p).refused.add(1);
 		return false;
 	}
 	if (connect(p->lfd, reinterpret_cast<const struct sockaddr *>(from), len) != 0)
@@ -466,13 +467,13 @@ bool dgram_adopt(sock_pump *p, const struct sockaddr_un *from, socklen_t len) no
 			   "that sent from it",
 			   p->u->iface);
 		dgram_unconnect(p->lfd);
-		q0(p).sock_refused.add(1);
+		sq0(p).refused.add(1);
 		return false;
 	}
 	if (!open_queues(p)) {
 		dgram_hangup(p->lfd);
 		dgram_unconnect(p->lfd);
-		q0(p).sock_refused.add(1);
+		sq0(p).refused.add(1);
 		return false;
 	}
 	struct stat st;
@@ -484,7 +485,7 @@ bool dgram_adopt(sock_pump *p, const struct sockaddr_un *from, socklen_t len) no
 	p->peer_len = len;
 	p->peer_checked = now_ms();
 	p->cfd = p->lfd;
-	q0(p).sock_accepted.add(1);
+	sq0(p).accepted.add(1);
 	BSDTAP_LOG(INFO, "%s: dgram client connected", p->u->iface);
 	return true;
 }
@@ -500,11 +501,11 @@ bool same_addr(const struct sockaddr_un *a, socklen_t alen, const struct sockadd
 /* Frame i is done with: counted, and its mbufs freed with the batch's. */
 void out_free(sock_pump *p, uint16_t i, bool sent) noexcept
 {
-	queue &q = p->u->q[p->out_q[i]];
+	sock_stats &q = p->u->sock[p->out_q[i]];
 	if (sent)
-		q.sock_tx_frames.add(1);
+		q.tx_frames.add(1);
 	else
-		q.sock_tx_dropped.add(1);
+		q.tx_dropped.add(1);
 	p->done_q[p->ndone] = p->out_q[i];
 	p->done[p->ndone++] = p->out[i];
 	p->out[i] = nullptr;
@@ -712,7 +713,7 @@ unsigned take_batch(sock_pump *p) noexcept
 			}
 		}
 		if (len == 0 || len > p->fmax) {
-			p->u->q[p->out_q[i]].sock_tx_dropped.add(1);
+			p->u->sock[p->out_q[i]].tx_dropped.add(1);
 			rte_pktmbuf_free(m);
 			continue;
 		}
@@ -786,7 +787,7 @@ unsigned pump_out(sock_pump *p) noexcept
 
 void deliver(sock_pump *p, const uint8_t *frame, size_t len) noexcept
 {
-	q0(p).sock_rx_frames.add(1);
+	sq0(p).rx_frames.add(1);
 	/* The reader's write: EIO, ENOBUFS, runts and a full inq are counted
 	 * by it (C22-C25); nothing here waits. */
 	ssize_t n = rte_pmd_bsdtap_write(p->r[0], frame, len);
@@ -833,7 +834,7 @@ unsigned pump_in_msgs(sock_pump *p) noexcept
 				/* Queued before the endpoint was connected to the
 				 * client: dropped (an answer would need its path). */
 				if (dgram_peer_alive(p)) {
-					q0(p).sock_refused.add(1);
+					sq0(p).refused.add(1);
 					continue;
 				}
 				disconnect(p, "gone (its socket is closed)");
@@ -858,7 +859,7 @@ unsigned pump_in_msgs(sock_pump *p) noexcept
 			continue;
 		}
 		if (v == msg_verdict::too_long) {
-			q0(p).sock_rx_bad.add(1); /* C22: over the MRU, refused */
+			sq0(p).rx_bad.add(1); /* C22: over the MRU, refused */
 			continue;
 		}
 		if (have_client(p))
@@ -886,7 +887,7 @@ unsigned pump_in_stream(sock_pump *p) noexcept
 	    p->vh);
 	const unsigned frames = cut.frames;
 	if (cut.bad) {
-		q0(p).sock_rx_bad.add(1);
+		sq0(p).rx_bad.add(1);
 		BSDTAP_LOG(WARNING, "%s: stream client sent a frame length of %u: dropped",
 			   p->u->iface, cut.bad_len);
 		disconnect(p, "dropped for a bad length prefix");

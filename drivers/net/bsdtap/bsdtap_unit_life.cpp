@@ -82,6 +82,7 @@ void unit_free(unit *u) noexcept
 			close(q.intr_efd);
 		q.~queue();
 	}
+	rte_free(u->sock); /* trivially destructible */
 	u->~unit();
 	rte_free(u);
 }
@@ -92,6 +93,20 @@ unit *unit_create(const char *name, uint32_t unit_no, const devargs &args, int s
 	if (mem == nullptr)
 		return nullptr;
 	unit *u = new (mem) unit();
+	if (args.reader == reader_kind::socket) {
+		void *sm =
+		    rte_zmalloc_socket("bsdtap_sock_stats", sizeof(sock_stats) * BSDTAP_MAX_QUEUES,
+				       RTE_CACHE_LINE_SIZE, socket);
+		if (sm == nullptr) {
+			u->~unit();
+			rte_free(mem);
+			rte_errno = ENOMEM;
+			return nullptr;
+		}
+		u->sock = static_cast<sock_stats *>(sm);
+		for (unsigned i = 0; i < BSDTAP_MAX_QUEUES; i++)
+			new (&u->sock[i]) sock_stats();
+	}
 	snprintf(u->name, sizeof(u->name), "%s", name);
 	memcpy(u->iface, args.iface, sizeof(u->iface));
 	u->unit_no = unit_no;
