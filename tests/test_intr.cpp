@@ -212,6 +212,18 @@ void spin(uint64_t cycles)
 		rte_pause();
 }
 
+/* Move the calling thread off core 0 (EAL pinned the test's main thread
+ * there): the races need both sides running at once. */
+void off_core0()
+{
+	cpu_set_t cpus;
+	CPU_ZERO(&cpus);
+	for (long c = 1; c < sysconf(_SC_NPROCESSORS_ONLN); c++)
+		CPU_SET(static_cast<int>(c), &cpus);
+	if (CPU_COUNT(&cpus) > 0)
+		pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+}
+
 TEST_F(RxIntr, StressNoLostWakeup)
 {
 	uint16_t port;
@@ -221,14 +233,7 @@ TEST_F(RxIntr, StressNoLostWakeup)
 	std::atomic<unsigned> written{0}, consumed{0};
 	std::atomic<bool> stop{false};
 	std::thread writer([&] {
-		/* On a core of its own (EAL pinned this thread's parent to core 0):
-		 * the race needs both sides running at once. */
-		cpu_set_t cpus;
-		CPU_ZERO(&cpus);
-		for (long c = 1; c < sysconf(_SC_NPROCESSORS_ONLN); c++)
-			CPU_SET(static_cast<int>(c), &cpus);
-		if (CPU_COUNT(&cpus) > 0)
-			pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+		off_core0();
 		std::mt19937 rng(12345);
 		auto f = bt::frame(64);
 		while (written.load() < total && !stop.load()) {
@@ -301,12 +306,7 @@ TEST_F(RxIntr, FirstEnableRacesAWriterNoLostWakeup)
 		const uint64_t wgap = rng() % 3000, agap = rng() % 3000;
 		const unsigned nw = 1 + rng() % 2;
 		std::thread writer([&] {
-			cpu_set_t cpus;
-			CPU_ZERO(&cpus);
-			for (long c = 1; c < sysconf(_SC_NPROCESSORS_ONLN); c++)
-				CPU_SET(static_cast<int>(c), &cpus);
-			if (CPU_COUNT(&cpus) > 0)
-				pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+			off_core0();
 			while (!go.load())
 				;
 			spin(wgap);

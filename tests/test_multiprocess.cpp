@@ -53,6 +53,34 @@ int child_fail(const char *what, int err)
 	return 1;
 }
 
+/* The churn scenarios (C45: to be killed at a random moment): open, take
+ * rounds steps of reading (step(c, i): frames read, or -1 with rte_errno),
+ * close, again and again; says READ once something was read. */
+template <typename Step> int churn_loop(const std::string &unit, int rounds, Step step)
+{
+	bool said = false;
+	for (;;) {
+		rte_pmd_bsdtap_reader *c =
+		    rte_pmd_bsdtap_open(unit.c_str(), 0, RTE_PMD_BSDTAP_O_NONBLOCK);
+		if (c == nullptr) {
+			if (rte_errno != EBUSY)
+				return child_fail("churn: open", rte_errno);
+			continue;
+		}
+		for (int i = 0; i < rounds; i++) {
+			int n = step(c, i);
+			if (n > 0 && !said) {
+				printf("READ\n");
+				fflush(stdout);
+				said = true;
+			}
+			if (n < 0 && rte_errno == EAGAIN)
+				rte_pmd_bsdtap_wait(c, 1);
+		}
+		rte_pmd_bsdtap_close(&c);
+	}
+}
+
 #define CHECK(cond, what)                                                                          \
 	do {                                                                                       \
 		if (!(cond)) {                                                                     \
@@ -164,70 +192,36 @@ int child_main(const std::string &scenario, const std::string &unit)
 			return child_fail("rx_intr_ctl_q", EINVAL);
 		return 0;
 	}
+	if (scenario == "churn" || scenario == "churnread") {
+		/* Both copying calls, in turn; churn reads a little per open,
+		 * churnread a lot. */
+		static char bufs[32][1536];
+		static struct iovec iov[32];
+		static size_t lens[32];
+		for (unsigned i = 0; i < 32; i++)
+			iov[i] = {bufs[i], sizeof(bufs[i])};
+		return churn_loop(
+		    unit, scenario == "churn" ? 16 : 4096, [](rte_pmd_bsdtap_reader *c, int i) {
+			    return (i & 1) != 0 ? rte_pmd_bsdtap_read_burst(c, iov, lens, 32)
+						: static_cast<int>(rte_pmd_bsdtap_read(
+						      c, bufs[0], sizeof(bufs[0])));
+		    });
+	}
 	if (scenario == "churnvisit") {
-		/* As churn, with visits in place: looking (a copy of each frame's
-		 * first bytes) and unseen, in turn. */
+		/* Visits in place: looking (a copy of each frame's first bytes)
+		 * and unseen, in turn. */
 		static char sink[64];
 		rte_pmd_bsdtap_visit_t look = [](void *, rte_mbuf *const *pkts, uint16_t k) {
 			for (uint16_t i = 0; i < k; i++)
 				memcpy(sink, rte_pktmbuf_mtod(pkts[i], const char *), sizeof(sink));
 		};
-		bool said = false;
-		for (;;) {
-			rte_pmd_bsdtap_reader *c =
-			    rte_pmd_bsdtap_open(unit.c_str(), 0, RTE_PMD_BSDTAP_O_NONBLOCK);
-			if (c == nullptr) {
-				if (rte_errno != EBUSY)
-					return child_fail("churnvisit: open", rte_errno);
-				continue;
-			}
-			for (int i = 0; i < 2048; i++) {
-				uint16_t n = rte_pmd_bsdtap_visit_burst(
-				    c, 32, (i & 1) ? look : nullptr, nullptr);
-				if (n > 0 && !said) {
-					printf("READ\n");
-					fflush(stdout);
-					said = true;
-				}
-				if (n == 0)
-					rte_pmd_bsdtap_wait(c, 1);
-			}
-			rte_pmd_bsdtap_close(&c);
-		}
-	}
-	if (scenario == "churn" || scenario == "churnread") {
-		/* To be killed at a random moment (C45): opens, reads with both
-		 * copying calls, closes, again and again; says READ once it read.
-		 * churn reads a little per open, churnread a lot. */
-		const int reads = scenario == "churn" ? 16 : 4096;
-		static char bufs[32][1536];
-		struct iovec iov[32];
-		size_t lens[32];
-		for (unsigned i = 0; i < 32; i++)
-			iov[i] = {bufs[i], sizeof(bufs[i])};
-		bool said = false;
-		for (;;) {
-			rte_pmd_bsdtap_reader *c =
-			    rte_pmd_bsdtap_open(unit.c_str(), 0, RTE_PMD_BSDTAP_O_NONBLOCK);
-			if (c == nullptr) {
-				if (rte_errno != EBUSY)
-					return child_fail("churn: open", rte_errno);
-				continue;
-			}
-			for (int i = 0; i < reads; i++) {
-				int n = (i & 1) != 0 ? rte_pmd_bsdtap_read_burst(c, iov, lens, 32)
-						     : static_cast<int>(rte_pmd_bsdtap_read(
-							   c, bufs[0], sizeof(bufs[0])));
-				if (n > 0 && !said) {
-					printf("READ\n");
-					fflush(stdout);
-					said = true;
-				}
-				if (n < 0 && rte_errno == EAGAIN)
-					rte_pmd_bsdtap_wait(c, 1);
-			}
-			rte_pmd_bsdtap_close(&c);
-		}
+		return churn_loop(unit, 2048, [look](rte_pmd_bsdtap_reader *c, int i) {
+			int n =
+			    rte_pmd_bsdtap_visit_burst(c, 32, (i & 1) ? look : nullptr, nullptr);
+			if (n == 0)
+				rte_errno = EAGAIN;
+			return n > 0 ? n : -1;
+		});
 	}
 	rte_pmd_bsdtap_reader *r = rte_pmd_bsdtap_open(unit.c_str(), 0, 0);
 	if (scenario == "busy") /* the parent holds queue 0 */
