@@ -29,7 +29,8 @@
 #   --only LIST    run only these paths (comma-separated): null sink sec_zc
 #                  sec_copy memif tap sock_seqpacket sock_dgram sock_stream
 #                  rnull rwrite rsend rtap rsock_seqpacket rsock_dgram
-#                  rsock_stream unix_seqpacket unix_dgram rtt_builtin
+#                  rsock_stream unix_seqpacket unix_dgram unixr_seqpacket
+#                  unixr_dgram rtt_builtin
 #                  rtt_secondary idle_sec idle_builtin, and iperf3 (not in the
 #                  default set: about a minute)
 #
@@ -73,8 +74,12 @@
 #   net_bsdtap reader=socket <- examples/socket_client -m tx, per socket_type.
 # The kernel's own limit for seqpacket and dgram: bench/unix_loop, a bare
 # Unix-socket loop on the reader core (sendmmsg of 128 messages as the pump
-# sends, recvmmsg of 32 as the client reads), no DPDK; the socket paths of
-# the same type are printed as ratios to it.
+# sends, recvmmsg of 32 as the client reads), no DPDK, twice: sending one
+# local buffer (unix_*), and sending frames a thread on the generator core
+# wrote, each once, as the pump's frames are (unixr_*, -r). The socket paths
+# of the same type are printed as ratios to both; the target to the client
+# is judged against the second (the same data placement), from the client
+# against the first (the client writes from its own buffer there too).
 # Latency: bench/rtt (its own primary) through the built-in echo reader and a
 # secondary echo reader, with back-to-back probes (the reader stays awake)
 # and with 1 ms gaps (the reader sleeps between probes).
@@ -748,16 +753,22 @@ p_tap() {
 # Unix-socket loop (the pump's sends, the client's receives) on the reader
 # core, with no DPDK.
 unix_path() {
-	local type=$1 out
-	start_reader "unix-$type" "$unix_loop" -t "$type" -s "$seconds" -w "$warmup"
+	local type=$1 out extra=() what="one local buffer"
+	if [[ ${2:-} == remote ]]; then
+		extra=(-r "$gen_core")
+		what="frames written on core $gen_core"
+	fi
+	start_reader "unix-$type" "$unix_loop" -t "$type" -s "$seconds" -w "$warmup" "${extra[@]}"
 	wait "$reader_pid" || fail "unix_loop exited with status $?" || return 1
 	out=$(grep '^unix_loop ' "$reader_log" | tail -n 1)
 	mpps=$(awk '{ for (i = 1; i < NF; i++) if ($i == "mpps") print $(i + 1) }' <<<"$out")
 	[[ -n $mpps ]] || fail "unix_loop printed no figure" || return 1
-	note="bench/unix_loop -t $type: messages received (sendmmsg of 128, recvmmsg of 32, one core)"
+	note="bench/unix_loop -t $type ${extra[*]}: messages received (sendmmsg of 128 of $what, recvmmsg of 32, one core)"
 }
 p_unix_seqpacket() { unix_path seqpacket; }
 p_unix_dgram() { unix_path dgram; }
+p_unixr_seqpacket() { unix_path seqpacket remote; }
+p_unixr_dgram() { unix_path dgram remote; }
 
 # The socket endpoint (reader=socket) of type $1 with examples/socket_client
 # as the client on the reader core; $2: rx (testpmd txonly -> client) or tx
@@ -1083,6 +1094,8 @@ done
 for t in seqpacket dgram; do
 	run_path "unix_$t" "p_unix_$t" "bare Unix-socket loop, $t"
 	unix_keys+=("unix_$t")
+	run_path "unixr_$t" "p_unixr_$t" "bare loop, $t, frames from core $gen_core"
+	unix_keys+=("unixr_$t")
 done
 # Latency.
 rtt_run rtt_builtin "built-in echo (reader=echo)" builtin
@@ -1156,7 +1169,12 @@ echo
 printf '%-46s %8s %8s  %s\n' "kernel's own limit (no DPDK)" Mpps worst "the socket paths of its type, x it"
 for k in "${unix_keys[@]}"; do
 	t=${k#unix_}
-	if [[ ${res_status[$k]} == ok ]]; then
+	t=${t#unixr_}
+	if [[ ${res_status[$k]} == ok && $k == unixr_* ]]; then
+		# Frames from the other core: the yardstick of the path to the client.
+		printf '%-46s %8s %8s  to the client %s\n' "${res_label[$k]}" "${res_mpps[$k]}" \
+			"${res_worst[$k]}" "$(ratio "sock_$t" "$k")"
+	elif [[ ${res_status[$k]} == ok ]]; then
 		printf '%-46s %8s %8s  to the client %s, from it %s\n' "${res_label[$k]}" "${res_mpps[$k]}" \
 			"${res_worst[$k]}" "$(ratio "sock_$t" "$k")" "$(ratio "rsock_$t" "$k")"
 	else
@@ -1227,7 +1245,7 @@ target "in-process zero-copy sink >= 1.5 x net_memif" "$(ratio sink memif)" ">="
 target "secondary zero-copy sink >= 1.5 x net_memif" "$(ratio sec_zc memif)" ">=" 1.5
 target "copying sink >= 1.0 x net_memif" "$(ratio sec_copy memif)" ">=" 1.0
 for t in seqpacket dgram; do
-	target "socket $t -> client >= 0.8 x bare $t loop" "$(ratio "sock_$t" "unix_$t")" ">=" 0.8
+	target "socket $t -> client >= 0.8 x bare $t loop (frames from core $gen_core)" "$(ratio "sock_$t" "unixr_$t")" ">=" 0.8
 	target "socket $t <- client >= 0.8 x bare $t loop" "$(ratio "rsock_$t" "unix_$t")" ">=" 0.8
 done
 echo

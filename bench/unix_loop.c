@@ -8,10 +8,17 @@
  * non-blocking, poll() when empty), over a socketpair. Run both on one core
  * (taskset), as the pump and the client share the reader core there.
  *
- *   unix_loop -t seqpacket|dgram [-s SECONDS] [-w WARMUP_SECONDS] [-l LEN]
+ * With -r CPU the sender's frames come from another core, as the pump's do:
+ * a writer thread on CPU fills a pool of frame slots (2 KiB apart, as mbufs
+ * are), each written once and handed to the sender by an index, and spins
+ * while the pool is full, as a generator at full rate does; the sender hands
+ * slots back once they are sent. Without -r it sends one local buffer.
  *
- * Prints one line: "unix_loop type T len L frames N seconds S mpps X", the
- * messages received during the S seconds after the warm-up.
+ *   unix_loop -t seqpacket|dgram [-s SECONDS] [-w WARMUP_SECONDS] [-l LEN] [-r CPU]
+ *
+ * Prints one line: "unix_loop type T writer-cpu C len L frames N seconds S
+ * mpps X" (C -1: no writer), the messages received during the S seconds
+ * after the warm-up.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +42,37 @@ static atomic_int stop;
 static int fds[2];
 static unsigned msg_len = 64;
 
+/* -r: the frame pool, its producer (the writer) and consumer (the sender). */
+#define POOL_FRAMES 4096 /* a power of two, the devq's size order */
+#define POOL_STRIDE 2048
+static char *pool;
+static _Atomic unsigned pool_prod, pool_cons;
+static int writer_cpu = -1;
+
+static void *writer(void *arg)
+{
+	(void)arg;
+	cpu_set_t cs;
+	CPU_ZERO(&cs);
+	CPU_SET(writer_cpu, &cs);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(cs), &cs) != 0) {
+		fprintf(stderr, "unix_loop: cannot move the writer to CPU %d\n", writer_cpu);
+		exit(1);
+	}
+	unsigned prod = 0;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		unsigned cons = atomic_load_explicit(&pool_cons, memory_order_acquire);
+		unsigned room = POOL_FRAMES - (prod - cons);
+		if (room == 0)
+			continue; /* full: spin, as a generator does */
+		for (unsigned i = 0; i < room && i < 32; i++, prod++)
+			memset(pool + (size_t)(prod % POOL_FRAMES) * POOL_STRIDE, (int)prod,
+			       msg_len);
+		atomic_store_explicit(&pool_prod, prod, memory_order_release);
+	}
+	return NULL;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -56,9 +94,28 @@ static void *sender(void *arg)
 		msg[i].msg_hdr.msg_iovlen = 1;
 	}
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-		int n = sendmmsg(fds[0], msg, SEND_BATCH, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n > 0)
+		unsigned cons = 0, want = SEND_BATCH;
+		if (pool != NULL) {
+			cons = atomic_load_explicit(&pool_cons, memory_order_relaxed);
+			want = atomic_load_explicit(&pool_prod, memory_order_acquire) - cons;
+			if (want == 0)
+				continue;
+			if (want > SEND_BATCH)
+				want = SEND_BATCH;
+			/* Asked for ahead of the kernel's copy, as the pump does. */
+			for (unsigned i = 0; i < want; i++) {
+				iov[i].iov_base =
+				    pool + (size_t)((cons + i) % POOL_FRAMES) * POOL_STRIDE;
+				__builtin_prefetch(iov[i].iov_base);
+			}
+		}
+		int n = sendmmsg(fds[0], msg, want, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			if (pool != NULL)
+				atomic_store_explicit(&pool_cons, cons + (unsigned)n,
+						      memory_order_release);
 			continue;
+		}
 		if (n < 0 && errno != EAGAIN && errno != ENOBUFS && errno != EINTR) {
 			perror("unix_loop: sendmmsg");
 			exit(1);
@@ -71,7 +128,8 @@ static void *sender(void *arg)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: unix_loop -t seqpacket|dgram [-s SECONDS] [-w WARMUP] [-l LEN]\n");
+	fprintf(stderr,
+		"usage: unix_loop -t seqpacket|dgram [-s SECONDS] [-w WARMUP] [-l LEN] [-r CPU]\n");
 	exit(2);
 }
 
@@ -81,7 +139,7 @@ int main(int argc, char **argv)
 	const char *type_name = NULL;
 	double seconds = 5, warmup = 1;
 	int opt;
-	while ((opt = getopt(argc, argv, "t:s:w:l:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:s:w:l:r:")) != -1) {
 		switch (opt) {
 		case 't':
 			type_name = optarg;
@@ -103,6 +161,11 @@ int main(int argc, char **argv)
 			if (msg_len < 1 || msg_len > MAX_LEN)
 				usage();
 			break;
+		case 'r':
+			writer_cpu = atoi(optarg);
+			if (writer_cpu < 0 || writer_cpu >= CPU_SETSIZE)
+				usage();
+			break;
 		default:
 			usage();
 		}
@@ -118,7 +181,14 @@ int main(int argc, char **argv)
 		return 1;
 	struct iovec iov[RECV_BATCH];
 	struct mmsghdr msg[RECV_BATCH];
-	pthread_t t;
+	pthread_t t, w;
+	if (writer_cpu >= 0) {
+		pool = calloc(POOL_FRAMES, POOL_STRIDE);
+		if (pool == NULL || pthread_create(&w, NULL, writer, NULL) != 0) {
+			fprintf(stderr, "unix_loop: cannot start the writer\n");
+			return 1;
+		}
+	}
 	if (pthread_create(&t, NULL, sender, NULL) != 0) {
 		fprintf(stderr, "unix_loop: cannot start the sender\n");
 		return 1;
@@ -158,9 +228,14 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&stop, 1);
 	pthread_join(t, NULL);
+	if (pool != NULL) {
+		pthread_join(w, NULL);
+		free(pool);
+	}
 	double s = (double)(t_end - t_start) / 1e9;
-	printf("unix_loop type %s len %u frames %llu seconds %.3f mpps %.3f\n", type_name, msg_len,
-	       (unsigned long long)frames, s, s > 0 ? (double)frames / s / 1e6 : 0.0);
+	printf("unix_loop type %s writer-cpu %d len %u frames %llu seconds %.3f mpps %.3f\n",
+	       type_name, writer_cpu, msg_len, (unsigned long long)frames, s,
+	       s > 0 ? (double)frames / s / 1e6 : 0.0);
 	free(buf);
 	return 0;
 }
