@@ -17,6 +17,15 @@
  *
  *   rtt busy probes N lost L p50_ns X p90_ns X p99_ns X p999_ns X max_ns X wakeups_per_probe W
  *
+ * With --rate R (frames per second), a third series, "paced": bursts of
+ * --burst B frames (default 32) at R for --rate-seconds S (default 3), as a
+ * paced generator sends (testpmd's txonly cannot be paced), each frame
+ * carrying its send time; every echo is timed, and the driver's
+ * tx_devq_full_errors xstat says how many the devq refused:
+ *
+ *   rtt paced rate R burst B sent N echoed E devq_full D p50_ns X p90_ns X
+ *       p99_ns X p999_ns X max_ns X
+ *
  * The reader may be built in (reader=echo) or another process (reader=none
  * and a secondary echo reader, to be started once rtt printed "started"):
  * rtt waits up to 30 s for the link, which is up while a reader holds the
@@ -47,6 +56,7 @@ namespace
 static constexpr uint64_t probe_timeout_us = 100000;
 static constexpr unsigned warmup_probes = 1000;
 static constexpr uint32_t seq_offset = 14;
+static constexpr uint32_t ts_offset = seq_offset + 8; /* paced: the send time */
 
 struct options {
 	std::string port = "net_bsdtap0";
@@ -54,13 +64,16 @@ struct options {
 	unsigned idle_probes = 5000;
 	unsigned gap_us = 1000;
 	unsigned len = 64;
+	unsigned rate = 0; /* paced series off */
+	unsigned burst = 32;
+	unsigned rate_seconds = 3;
 };
 
 [[noreturn]] void usage(const char *why)
 {
 	fprintf(stderr,
 		"rtt: %s\nusage: rtt [EAL args] -- [--port NAME] [--probes N] [--idle-probes M] "
-		"[--gap-us G] [--len N]\n",
+		"[--gap-us G] [--len N] [--rate PPS [--burst B] [--rate-seconds S]]\n",
 		why);
 	exit(2);
 }
@@ -84,8 +97,14 @@ options parse(int argc, char **argv)
 			o.idle_probes = static_cast<unsigned>(n);
 		else if (a == "--gap-us" && num && n <= 10000000)
 			o.gap_us = static_cast<unsigned>(n);
-		else if (a == "--len" && num && n >= seq_offset + 8 && n <= 1514)
+		else if (a == "--len" && num && n >= ts_offset + 8 && n <= 1514)
 			o.len = static_cast<unsigned>(n);
+		else if (a == "--rate" && num && n <= 100000000)
+			o.rate = static_cast<unsigned>(n);
+		else if (a == "--burst" && num && n >= 1 && n <= 256)
+			o.burst = static_cast<unsigned>(n);
+		else if (a == "--rate-seconds" && num && n >= 1 && n <= 3600)
+			o.rate_seconds = static_cast<unsigned>(n);
 		else
 			usage(("bad argument " + a + " " + v).c_str());
 	}
@@ -99,13 +118,28 @@ struct prober {
 	uint64_t seq = 0;
 	uint64_t hz = rte_get_timer_hz();
 	uint64_t xstat_id = UINT64_MAX;
+	uint64_t full_id = UINT64_MAX;
 
-	uint64_t wakeups()
+	uint64_t xstat(uint64_t id)
 	{
 		uint64_t v = 0;
-		if (xstat_id != UINT64_MAX)
-			rte_eth_xstats_get_by_id(port, &xstat_id, &v, 1);
+		if (id != UINT64_MAX)
+			rte_eth_xstats_get_by_id(port, &id, &v, 1);
 		return v;
+	}
+	uint64_t wakeups() { return xstat(xstat_id); }
+
+	void frame(rte_mbuf *m, uint64_t s, uint64_t ts)
+	{
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+		memset(p, 0xff, 6);
+		memset(p + 6, 0x02, 6);
+		p[12] = 0x88;
+		p[13] = 0xb5; /* local experimental ethertype */
+		memcpy(p + seq_offset, &s, sizeof(s));
+		memcpy(p + ts_offset, &ts, sizeof(ts));
+		m->data_len = static_cast<uint16_t>(len);
+		m->pkt_len = len;
 	}
 
 	/* One round trip in timer cycles, or UINT64_MAX when lost. */
@@ -114,15 +148,8 @@ struct prober {
 		rte_mbuf *m = rte_pktmbuf_alloc(pool);
 		if (m == nullptr)
 			return UINT64_MAX;
-		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
-		memset(p, 0xff, 6);
-		memset(p + 6, 0x02, 6);
-		p[12] = 0x88;
-		p[13] = 0xb5; /* local experimental ethertype */
 		const uint64_t s = ++seq;
-		memcpy(p + seq_offset, &s, sizeof(s));
-		m->data_len = static_cast<uint16_t>(len);
-		m->pkt_len = len;
+		frame(m, s, 0);
 		const uint64_t t0 = rte_get_timer_cycles();
 		if (rte_eth_tx_burst(port, 0, &m, 1) != 1) {
 			rte_pktmbuf_free(m);
@@ -147,6 +174,69 @@ struct prober {
 			if (t1 > deadline)
 				return UINT64_MAX;
 		}
+	}
+
+	/* Bursts of burst frames at rate frames per second for seconds; each
+	 * echo timed from the send time it carries. A burst the generator is
+	 * late for is sent at once (the schedule is kept, not restarted). */
+	void paced(unsigned rate, unsigned burst, unsigned seconds)
+	{
+		std::vector<uint64_t> ns;
+		ns.reserve(static_cast<size_t>(rate) * seconds);
+		uint64_t sent = 0, echoed = 0;
+		const uint64_t f0 = xstat(full_id);
+		const uint64_t period = hz * burst / rate;
+		uint64_t next = rte_get_timer_cycles();
+		const uint64_t end = next + hz * seconds;
+		const uint64_t drain = end + hz / 10; /* stragglers */
+		for (;;) {
+			uint64_t now = rte_get_timer_cycles();
+			if (now >= next && now < end) {
+				rte_mbuf *out[256];
+				if (rte_pktmbuf_alloc_bulk(pool, out, burst) == 0) {
+					for (unsigned i = 0; i < burst; i++)
+						frame(out[i], ++seq, now);
+					uint16_t k = rte_eth_tx_burst(port, 0, out,
+								      static_cast<uint16_t>(burst));
+					rte_pktmbuf_free_bulk(out + k, burst - k);
+					sent += burst;
+				}
+				next += period;
+			}
+			rte_mbuf *in[32];
+			uint16_t n = rte_eth_rx_burst(port, 0, in, 32);
+			if (n > 0) {
+				const uint64_t t1 = rte_get_timer_cycles();
+				for (uint16_t i = 0; i < n; i++) {
+					uint64_t ts = 0;
+					if (in[i]->data_len >= ts_offset + sizeof(ts))
+						memcpy(&ts,
+						       rte_pktmbuf_mtod(in[i], const uint8_t *) +
+							   ts_offset,
+						       sizeof(ts));
+					if (ts != 0 && ts <= t1) {
+						ns.push_back((t1 - ts) * 1000000000u / hz);
+						echoed++;
+					}
+				}
+				rte_pktmbuf_free_bulk(in, n);
+			}
+			if (now >= drain)
+				break;
+		}
+		const uint64_t full = xstat(full_id) - f0;
+		std::sort(ns.begin(), ns.end());
+		auto pct = [&](double q) -> uint64_t {
+			if (ns.empty())
+				return 0;
+			return ns[static_cast<size_t>(q * static_cast<double>(ns.size() - 1))];
+		};
+		printf("rtt paced rate %u burst %u sent %" PRIu64 " echoed %" PRIu64
+		       " devq_full %" PRIu64 " p50_ns %" PRIu64 " p90_ns %" PRIu64
+		       " p99_ns %" PRIu64 " p999_ns %" PRIu64 " max_ns %" PRIu64 "\n",
+		       rate, burst, sent, echoed, full, pct(0.5), pct(0.9), pct(0.99), pct(0.999),
+		       ns.empty() ? 0 : ns.back());
+		fflush(stdout);
 	}
 
 	void series(const char *name, unsigned probes, unsigned gap_us)
@@ -203,7 +293,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rtt: no port %s\n", o.port.c_str());
 		return 1;
 	}
-	p.pool = rte_pktmbuf_pool_create("rtt_pool", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+	p.pool = rte_pktmbuf_pool_create("rtt_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					 static_cast<int>(rte_socket_id()));
 	rte_eth_conf conf{};
 	if (p.pool == nullptr || rte_eth_dev_configure(p.port, 1, 1, &conf) != 0 ||
@@ -216,6 +306,8 @@ int main(int argc, char **argv)
 	}
 	if (rte_eth_xstats_get_id_by_name(p.port, "tx_reader_wakeups", &p.xstat_id) != 0)
 		p.xstat_id = UINT64_MAX;
+	if (rte_eth_xstats_get_id_by_name(p.port, "tx_devq_full_errors", &p.full_id) != 0)
+		p.full_id = UINT64_MAX;
 	/* A secondary-process reader can attach from here on. */
 	printf("started\n");
 	fflush(stdout);
@@ -240,6 +332,8 @@ int main(int argc, char **argv)
 	p.series("busy", o.probes, 0);
 	if (o.idle_probes > 0)
 		p.series("sleeping", o.idle_probes, o.gap_us);
+	if (o.rate > 0)
+		p.paced(o.rate, o.burst, o.rate_seconds);
 
 	rte_eth_dev_stop(p.port);
 	rte_eth_dev_close(p.port);
