@@ -6,8 +6,10 @@
  */
 
 #include <algorithm>
+#include <climits>
 #include <atomic>
 #include <dirent.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -94,7 +96,12 @@ INSTANTIATE_TEST_SUITE_P(
 	BadArg{"reader=sink,reader_spin_us=1000001", -ERANGE},
 	BadArg{"reader=echo,reader_spin_us=", -EINVAL},
 	BadArg{"reader=echo,reader_spin_us=-1", -EINVAL}, BadArg{"reader_spin_us=10", -EINVAL},
-	BadArg{"reader=socket,reader_spin_us=0", -EINVAL}));
+	BadArg{"reader=socket,reader_spin_us=0", -EINVAL},
+	BadArg{"reader=echo,reader_nice=-21", -ERANGE},
+	BadArg{"reader=sink,reader_nice=20", -ERANGE}, BadArg{"reader=echo,reader_nice=", -EINVAL},
+	BadArg{"reader=echo,reader_nice=-", -EINVAL}, BadArg{"reader=echo,reader_nice=+1", -EINVAL},
+	BadArg{"reader=echo,reader_nice=1x", -EINVAL}, BadArg{"reader_nice=0", -EINVAL},
+	BadArg{"reader=socket,reader_nice=0", -EINVAL}));
 
 class DevargsGood : public bt::PortTest
 {
@@ -253,6 +260,54 @@ TEST_F(Lifecycle, BuiltinReaderIdleSpinEchoesEveryFrame)
 		}
 		ASSERT_EQ(rte_eth_dev_stop(port), 0);
 	}
+}
+
+/* The nice value of the thread named name, or INT_MIN when there is none. */
+int thread_nice(const std::string &name)
+{
+	int nice = INT_MIN;
+	DIR *d = opendir("/proc/self/task");
+	while (dirent *e = readdir(d)) {
+		if (e->d_name[0] == '.')
+			continue;
+		std::string dir = std::string("/proc/self/task/") + e->d_name;
+		std::ifstream comm(dir + "/comm");
+		std::string c;
+		std::getline(comm, c);
+		if (c != name)
+			continue;
+		/* stat: "pid (comm) state ..." - field 19 is nice; comm may hold
+		 * spaces, so count from the closing parenthesis. */
+		std::ifstream st(dir + "/stat");
+		std::string all((std::istreambuf_iterator<char>(st)),
+				std::istreambuf_iterator<char>());
+		std::istringstream rest(all.substr(all.rfind(')') + 2));
+		std::string f;
+		for (int i = 3; i <= 19 && rest >> f; i++)
+			if (i == 19)
+				nice = std::stoi(f);
+	}
+	closedir(d);
+	return nice;
+}
+
+/* reader_nice is the built-in reader thread's own (a positive value: no
+ * privilege needed, so the test says the same as root or not). */
+TEST_F(Lifecycle, BuiltinReaderNiceIsTheThreadsOwn)
+{
+	std::string name = bt::unique_name();
+	int port = make(name, "reader=echo,reader_nice=7,iface=nice0", false);
+	ASSERT_GE(port, 0);
+	ASSERT_EQ(bt::configure_start(port), 0);
+	ASSERT_TRUE(bt::eventually([] { return thread_nice("btap-nice0") == 7; }, 2000))
+	    << "nice " << thread_nice("btap-nice0");
+	/* The process's own threads keep theirs. */
+	EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), 0);
+	ASSERT_EQ(bt::tx1(port, 0, bt::mbuf_of(bt::frame(100, 1))), 1);
+	auto got = bt::rx_wait(port, 0, 1);
+	EXPECT_EQ(got.size(), 1u);
+	bt::free_all(got);
+	ASSERT_EQ(rte_eth_dev_stop(port), 0);
 }
 
 TEST_F(Lifecycle, CreateDestroyLeavesNoThreadRingOrMemzone)

@@ -12,10 +12,12 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <new>
 
 #include <numa.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -106,6 +108,14 @@ void builtin_main(void *arg) noexcept
 	/* Keep this thread's memory near the unit's rings. */
 	if (b->numa_node >= 0 && numa_available() >= 0)
 		numa_set_preferred(b->numa_node);
+	/* reader_nice: on a core shared with a busy thread, a reader that
+	 * outranks it is run as soon as it wakes (doc/performance.md). A
+	 * refusal (no CAP_SYS_NICE for a negative value) leaves the thread as
+	 * it was: the port works, the warning says why it is not favoured. */
+	if (b->u->args.has_reader_nice &&
+	    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), b->u->args.reader_nice) != 0)
+		BSDTAP_LOG(WARNING, "%s: reader_nice=%d not applied: %s", b->u->iface,
+			   b->u->args.reader_nice, strerror(errno));
 	const uint64_t spin_cycles = rte_get_tsc_hz() / 1000000 * b->u->args.reader_spin_us;
 	uint64_t idle_since = 0;
 	while (!b->stop.load(std::memory_order_relaxed)) {

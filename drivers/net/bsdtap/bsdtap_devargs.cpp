@@ -37,10 +37,11 @@ const char *const valid_arguments[] = {ETH_BSDTAP_IFACE_ARG,
 				       ETH_BSDTAP_SOCKET_MODE_ARG,
 				       ETH_BSDTAP_SOCKET_VNET_HDR_ARG,
 				       ETH_BSDTAP_READER_SPIN_US_ARG,
+				       ETH_BSDTAP_READER_NICE_ARG,
 				       nullptr};
 
 /* The keys that only mean something with reader=socket. */
-const char *const builtin_keys[] = {ETH_BSDTAP_READER_SPIN_US_ARG};
+const char *const builtin_keys[] = {ETH_BSDTAP_READER_SPIN_US_ARG, ETH_BSDTAP_READER_NICE_ARG};
 const char *const socket_keys[] = {ETH_BSDTAP_PATH_ARG,	       ETH_BSDTAP_SOCKET_TYPE_ARG,
 				   ETH_BSDTAP_OWNER_ARG,       ETH_BSDTAP_GROUP_ARG,
 				   ETH_BSDTAP_SOCKET_MODE_ARG, ETH_BSDTAP_SOCKET_VNET_HDR_ARG};
@@ -126,6 +127,31 @@ int h_reader_spin_us(const char *key, const char *value, void *opaque) noexcept
 	if (ret == 0)
 		static_cast<devargs *>(opaque)->reader_spin_us = static_cast<uint32_t>(v);
 	return ret;
+}
+
+/* A signed decimal in setpriority()'s range. */
+int h_reader_nice(const char *key, const char *value, void *opaque) noexcept
+{
+	if (value == nullptr || *value == '\0')
+		return bad(key, value, "empty value", -EINVAL);
+	const char *digits = *value == '-' ? value + 1 : value;
+	if (*digits == '\0')
+		return bad(key, value, "not a decimal number", -EINVAL);
+	for (const char *p = digits; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return bad(key, value, "not a decimal number", -EINVAL);
+	errno = 0;
+	long v = strtol(value, nullptr, 10);
+	if (errno == ERANGE || v < BSDTAP_READER_NICE_MIN || v > BSDTAP_READER_NICE_MAX) {
+		BSDTAP_LOG(ERR, "invalid devarg %s=%s: out of range [%d, %d]", key, value,
+			   BSDTAP_READER_NICE_MIN, BSDTAP_READER_NICE_MAX);
+		handler_err = -ERANGE;
+		return -ERANGE;
+	}
+	auto *a = static_cast<devargs *>(opaque);
+	a->has_reader_nice = true;
+	a->reader_nice = static_cast<int8_t>(v);
+	return 0;
 }
 
 int h_ring_size(const char *key, const char *value, void *opaque) noexcept
@@ -351,6 +377,7 @@ const handler handlers[] = {
     {ETH_BSDTAP_SOCKET_MODE_ARG, h_socket_mode},
     {ETH_BSDTAP_SOCKET_VNET_HDR_ARG, h_socket_vnet_hdr},
     {ETH_BSDTAP_READER_SPIN_US_ARG, h_reader_spin_us},
+    {ETH_BSDTAP_READER_NICE_ARG, h_reader_nice},
 };
 
 } // namespace

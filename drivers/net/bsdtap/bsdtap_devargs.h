@@ -27,6 +27,7 @@
 #define ETH_BSDTAP_SOCKET_VNET_HDR_ARG "socket_vnet_hdr"
 /* The built-in echo and sink readers' idle spin; refused with any other reader. */
 #define ETH_BSDTAP_READER_SPIN_US_ARG "reader_spin_us"
+#define ETH_BSDTAP_READER_NICE_ARG "reader_nice"
 
 /* Queue pairs per unit. 16 covers every lcore layout of a 2x8-core box; raise with care:
  * each pair costs two rings and a cache-line-aligned queue block in shared memory. */
@@ -49,6 +50,9 @@
  * syscall, short enough not to burn a core when the application stops. */
 #define BSDTAP_READER_SPIN_US_DEFAULT 50
 #define BSDTAP_READER_SPIN_US_MAX 1000000
+/* reader_nice: setpriority()'s range; unset, the thread keeps the process's. */
+#define BSDTAP_READER_NICE_MIN (-20)
+#define BSDTAP_READER_NICE_MAX 19
 
 namespace bsdtap
 {
@@ -79,6 +83,8 @@ struct devargs {
 	uint16_t sock_mode;	 /* permission bits of the socket file */
 	uint8_t sock_vnet_hdr;	 /* 0, or the vnet header length every message carries */
 	uint32_t reader_spin_us; /* reader=echo|sink: idle poll before sleeping */
+	bool has_reader_nice;	 /* reader=echo|sink: the thread's nice value */
+	int8_t reader_nice;
 };
 
 /* Defaults for a unit; iface stays empty (filled in as tap<unit>). */

@@ -823,7 +823,8 @@ RTE_PMD_REGISTER_VDEV(net_bsdtap, pmd_bsdtap_drv);
 	ETH_BSDTAP_GROUP_ARG "=<group> "                        \
 	ETH_BSDTAP_SOCKET_MODE_ARG "=<octal> "                  \
 	ETH_BSDTAP_SOCKET_VNET_HDR_ARG "=0|10|12 "              \
-	ETH_BSDTAP_READER_SPIN_US_ARG "=<0-1000000>"
+	ETH_BSDTAP_READER_SPIN_US_ARG "=<0-1000000> "            \
+	ETH_BSDTAP_READER_NICE_ARG "=<-20-19>"
 // clang-format on
 
 RTE_PMD_REGISTER_PARAM_STRING(net_bsdtap, BSDTAP_PARAM_STRING);
