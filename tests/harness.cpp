@@ -83,10 +83,10 @@ int link_status(uint16_t port)
 	return link.link_status;
 }
 
-long thread_ticks(const std::string &comm)
+std::vector<long> thread_stat(const std::string &comm, std::initializer_list<int> fields)
 {
 	DIR *d = opendir("/proc/self/task");
-	long ticks = -1;
+	std::vector<long> out;
 	while (dirent *e = readdir(d)) {
 		if (e->d_name[0] == '.')
 			continue;
@@ -98,20 +98,24 @@ long thread_ticks(const std::string &comm)
 			continue;
 		std::ifstream st(base + "/stat");
 		std::string stat((std::istreambuf_iterator<char>(st)), {});
+		/* comm may hold spaces: count from the ")"; the text after it is
+		 * field 3. */
 		std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-		std::string f;
-		long ut = 0, sy = 0;
-		/* Fields 14 and 15 of /proc/<tid>/stat; the text after ")" starts at 3. */
-		for (int i = 3; i <= 15 && rest >> f; i++) {
-			if (i == 14)
-				ut = std::stol(f);
-			if (i == 15)
-				sy = std::stol(f);
-		}
-		ticks = ut + sy;
+		std::vector<std::string> f(3);
+		for (std::string v; rest >> v;)
+			f.push_back(v);
+		for (int k : fields)
+			out.push_back(k < static_cast<int>(f.size()) ? std::stol(f[k]) : 0);
+		break;
 	}
 	closedir(d);
-	return ticks;
+	return out;
+}
+
+long thread_ticks(const std::string &comm)
+{
+	std::vector<long> v = thread_stat(comm, {14, 15}); /* utime, stime */
+	return v.empty() ? -1 : v[0] + v[1];
 }
 
 std::string unique_name()

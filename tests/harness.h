@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <initializer_list>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -71,6 +72,9 @@ int lsc_count(uint16_t port, rte_eth_event_type type, void *arg, void *ret_param
 uint64_t xstat(uint16_t port, const char *name);
 /* The port's link status, or -1 when rte_eth_link_get_nowait() failed. */
 int link_status(uint16_t port);
+/* Fields of /proc/<tid>/stat (numbered as proc(5) does) of this process's
+ * thread named comm; empty when there is none. */
+std::vector<long> thread_stat(const std::string &comm, std::initializer_list<int> fields);
 /* CPU ticks (utime + stime) of this process's thread named comm, or -1. */
 long thread_ticks(const std::string &comm);
 

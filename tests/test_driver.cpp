@@ -262,33 +262,11 @@ TEST_F(Lifecycle, BuiltinReaderIdleSpinEchoesEveryFrame)
 	}
 }
 
-/* The nice value of the thread named name, or INT_MIN when there is none. */
+/* The nice value of the thread named name (field 19), or INT_MIN if none. */
 int thread_nice(const std::string &name)
 {
-	int nice = INT_MIN;
-	DIR *d = opendir("/proc/self/task");
-	while (dirent *e = readdir(d)) {
-		if (e->d_name[0] == '.')
-			continue;
-		std::string dir = std::string("/proc/self/task/") + e->d_name;
-		std::ifstream comm(dir + "/comm");
-		std::string c;
-		std::getline(comm, c);
-		if (c != name)
-			continue;
-		/* stat: "pid (comm) state ..." - field 19 is nice; comm may hold
-		 * spaces, so count from the closing parenthesis. */
-		std::ifstream st(dir + "/stat");
-		std::string all((std::istreambuf_iterator<char>(st)),
-				std::istreambuf_iterator<char>());
-		std::istringstream rest(all.substr(all.rfind(')') + 2));
-		std::string f;
-		for (int i = 3; i <= 19 && rest >> f; i++)
-			if (i == 19)
-				nice = std::stoi(f);
-	}
-	closedir(d);
-	return nice;
+	std::vector<long> v = bt::thread_stat(name, {19});
+	return v.empty() ? INT_MIN : static_cast<int>(v[0]);
 }
 
 /* reader_nice is the built-in reader thread's own (a positive value: no
