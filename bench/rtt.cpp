@@ -111,6 +111,14 @@ options parse(int argc, char **argv)
 	return o;
 }
 
+/* The q quantile of sorted samples (0 when there are none). */
+uint64_t percentile(const std::vector<uint64_t> &ns, double q)
+{
+	if (ns.empty())
+		return 0;
+	return ns[static_cast<size_t>(q * static_cast<double>(ns.size() - 1))];
+}
+
 struct prober {
 	uint16_t port;
 	rte_mempool *pool;
@@ -226,11 +234,7 @@ struct prober {
 		}
 		const uint64_t full = xstat(full_id) - f0;
 		std::sort(ns.begin(), ns.end());
-		auto pct = [&](double q) -> uint64_t {
-			if (ns.empty())
-				return 0;
-			return ns[static_cast<size_t>(q * static_cast<double>(ns.size() - 1))];
-		};
+		auto pct = [&ns](double q) { return percentile(ns, q); };
 		printf("rtt paced rate %u burst %u sent %" PRIu64 " echoed %" PRIu64
 		       " devq_full %" PRIu64 " p50_ns %" PRIu64 " p90_ns %" PRIu64
 		       " p99_ns %" PRIu64 " p999_ns %" PRIu64 " max_ns %" PRIu64 "\n",
@@ -256,12 +260,7 @@ struct prober {
 		}
 		const uint64_t w1 = wakeups();
 		std::sort(ns.begin(), ns.end());
-		auto pct = [&](double q) -> uint64_t {
-			if (ns.empty())
-				return 0;
-			size_t k = static_cast<size_t>(q * static_cast<double>(ns.size() - 1));
-			return ns[k];
-		};
+		auto pct = [&ns](double q) { return percentile(ns, q); };
 		printf("rtt %s probes %u lost %u p50_ns %" PRIu64 " p90_ns %" PRIu64
 		       " p99_ns %" PRIu64 " p999_ns %" PRIu64 " max_ns %" PRIu64
 		       " wakeups_per_probe %.3f\n",
