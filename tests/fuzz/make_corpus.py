@@ -52,6 +52,7 @@ def devargs():
         "path_dir": "reader=socket,path=/run/",
         "mode_octal": "reader=socket,socket_mode=1777",
         "owner_max": "reader=socket,owner=4294967295",
+        "builtin_idle": "reader=echo,reader_spin_us=0,reader_nice=-20",
     }
     for name, s in seeds.items():
         write("devargs", name, s)
